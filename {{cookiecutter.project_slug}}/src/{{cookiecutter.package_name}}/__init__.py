@@ -1,0 +1,3 @@
+"""{{ cookiecutter.description }}"""
+
+TITLE = {{ cookiecutter.project_name | tojson }}

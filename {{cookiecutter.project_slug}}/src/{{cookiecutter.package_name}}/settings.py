@@ -1,0 +1,61 @@
+"""Service settings, read once from the environment (and `.env`)."""
+
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+{%- set rows = cookiecutter.format_csv or cookiecutter.format_jsonl or cookiecutter.format_json %}
+{%- if rows %}
+
+from .database import SqliteUrl
+{%- endif %}
+
+
+class Settings(BaseSettings):
+    """Every knob of the service; names are the environment variables, upper-cased."""
+
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore")
+{%- if rows %}
+
+    database_url: SqliteUrl = Field(
+        default="sqlite:///./data/items.db",
+        description="Where rows come from: sqlite:///relative/path or sqlite:////absolute/path.",
+    )
+    sample_rows: int = Field(
+        default=1000,
+        ge=0,
+        le=10_000_000,
+        description="Rows of sample data created on first start when the database is missing.",
+    )
+    batch_size: int = Field(
+        default=2000,
+        ge=1,
+        le=100_000,
+        description="Rows fetched from the cursor and encoded per step.",
+    )
+    chunk_size: int = Field(
+        default={{ cookiecutter.chunk_size }},
+        ge=512,
+        le=8_388_608,
+        description="Bytes per streamed piece, before compression.",
+    )
+    flush_interval: float = Field(
+        default=0.05,
+        gt=0,
+        le=10,
+        description="Seconds a partial piece may wait before it is sent anyway.",
+    )
+{%- endif %}
+{%- if cookiecutter.compression != "none" %}
+    compression: Literal["{{ cookiecutter.compression }}", "none"] = Field(
+        default="{{ cookiecutter.compression }}",
+        description="Compression offered to clients that accept it; 'none' turns it off.",
+    )
+    compression_level: int = Field(
+        default={{ {"gzip": 1, "br": 4, "zstd": 3}[cookiecutter.compression] }},
+        ge={{ {"gzip": 0, "br": 0, "zstd": 1}[cookiecutter.compression] }},
+        le={{ {"gzip": 9, "br": 11, "zstd": 22}[cookiecutter.compression] }},
+        description="Compressor level: speed against ratio.",
+    )
+{%- endif %}
+    log_level: Literal["debug", "info", "warning", "error"] = "info"

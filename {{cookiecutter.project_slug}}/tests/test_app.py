@@ -1,0 +1,30 @@
+{%- set rows = cookiecutter.format_csv or cookiecutter.format_jsonl or cookiecutter.format_json -%}
+import httpx
+{%- if rows %}
+
+from {{ cookiecutter.package_name }}.main import ROW_FORMATS
+{%- endif %}
+
+
+def test_healthz_answers(client: httpx.Client) -> None:
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok"}
+{%- if rows %}
+
+
+def test_openapi_documents_each_format_with_its_media_type_and_row_schema(
+    client: httpx.Client,
+) -> None:
+    paths = client.get("/openapi.json").json()["paths"]
+    for row_format in ROW_FORMATS:
+        operation = paths[f"/items.{row_format.suffix}"]["get"]
+        content = operation["responses"]["200"]["content"]
+        assert list(content) == [row_format.media_type]
+        schema = content[row_format.media_type]["schema"]
+        described = str(schema)
+        for column in ("id", "name", "price", "created_at", "note"):
+            assert column in described
+        parameters = {parameter["name"] for parameter in operation["parameters"]}
+        assert parameters == {"limit", "after_id"}
+{%- endif %}
