@@ -1,3 +1,4 @@
+{%- set rows = cookiecutter.format_csv or cookiecutter.format_jsonl or cookiecutter.format_json -%}
 """Shared fixtures: a seeded database, the app, and a real uvicorn server on loopback."""
 
 import asyncio
@@ -5,7 +6,9 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+{%- if rows %}
 from pathlib import Path
+{%- endif %}
 
 import httpx
 import pytest
@@ -13,10 +16,14 @@ import uvicorn
 from starlette.types import ASGIApp, Message
 
 from {{ cookiecutter.package_name }}.main import create_app
+{%- if rows %}
 from {{ cookiecutter.package_name }}.seed import create_sample_database
+{%- endif %}
 from {{ cookiecutter.package_name }}.settings import Settings
+{%- if rows %}
 
 ROWS = 20_000
+{%- endif %}
 
 
 @contextmanager
@@ -76,16 +83,21 @@ def asgi_messages(app: ASGIApp, path: str, headers: dict[str, str] | None = None
     return sent
 
 
-def make_settings(database: Path, **changes: object) -> Settings:
-    """Settings for tests: the test database and small pieces, whatever the environment says."""
+def make_settings(**changes: object) -> Settings:
+    """Settings for tests, whatever the environment says: values are given, not read."""
     values: dict[str, object] = {
-        "database_url": f"sqlite:///{database}",
+        "log_level": "info",
+{%- if rows %}
         "batch_size": 500,
         "chunk_size": 4096,
-        "log_level": "info",
+{%- endif %}
     }
-    values.update(changes)
-    return Settings.model_validate(values)
+    return Settings.model_validate(values | changes)
+{%- if rows %}
+
+
+def sqlite_url(path: Path) -> str:
+    return f"sqlite:///{path}"
 
 
 @pytest.fixture(scope="session")
@@ -93,11 +105,17 @@ def database(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("db") / "items.db"
     create_sample_database(path, ROWS)
     return path
+{%- endif %}
 
 
 @pytest.fixture(scope="session")
-def base_url(database: Path) -> Iterator[str]:
-    with serve(create_app(make_settings(database))) as url:
+def settings({% if rows %}database: Path{% endif %}) -> Settings:
+    return make_settings({% if rows %}database_url=sqlite_url(database){% endif %})
+
+
+@pytest.fixture(scope="session")
+def base_url(settings: Settings) -> Iterator[str]:
+    with serve(create_app(settings)) as url:
         yield url
 
 

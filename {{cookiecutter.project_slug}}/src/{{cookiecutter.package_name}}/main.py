@@ -4,37 +4,45 @@
     "json_format" if cookiecutter.format_json else "",
     "jsonl_format" if cookiecutter.format_jsonl else "",
 ] | select | list -%}
-"""The ASGI application: `uvicorn {{ cookiecutter.package_name }}.main:app`."""
+"""The ASGI application: `uvicorn {{ cookiecutter.package_name }}.main:app`.
+
+This is where the formats chosen for the project are wired in; each lives in
+its own module.
+"""
 
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from anyio import to_thread
 from fastapi import FastAPI
 
-from . import {{ (["TITLE"] + formats + ["rows"]) | join(", ") }}
+from . import {{ (["TITLE"] + formats + (["rows"] if rows else [])) | join(", ") }}
 {%- if cookiecutter.compression != "none" %}
 from .compression import CompressionMiddleware
 {%- endif %}
+{%- if rows %}
 from .database import database_path
 from .datasets import DATASETS
-from .seed import create_sample_database
+from .seed import ensure_database
+{%- endif %}
 from .settings import Settings
+{%- if rows %}
 
-logger = logging.getLogger(__name__)
+{%- set refs = [
+    "csv_format.FORMAT" if cookiecutter.format_csv else "",
+    "jsonl_format.FORMAT" if cookiecutter.format_jsonl else "",
+    "json_format.FORMAT" if cookiecutter.format_json else "",
+] | select | list %}
 
+{% if refs | length == 1 -%}
+ROW_FORMATS = ({{ refs[0] }},)
+{%- else -%}
 ROW_FORMATS = (
-{%- if cookiecutter.format_csv %}
-    csv_format.FORMAT,
-{%- endif %}
-{%- if cookiecutter.format_jsonl %}
-    jsonl_format.FORMAT,
-{%- endif %}
-{%- if cookiecutter.format_json %}
-    json_format.FORMAT,
-{%- endif %}
+{%- for ref in refs %}
+    {{ ref }},
+{%- endfor %}
 )
+{%- endif %}{%- endif %}
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -45,10 +53,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        path = database_path(settings.database_url)
-        if not path.exists():
-            logger.info("no database at %s: creating %d sample rows", path, settings.sample_rows)
-            await to_thread.run_sync(create_sample_database, path, settings.sample_rows)
+{%- if rows %}
+        await ensure_database(database_path(settings.database_url), settings.sample_rows)
+{%- endif %}
         yield
 
     app = FastAPI(title=TITLE, lifespan=lifespan)
@@ -57,8 +64,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def healthz() -> dict[str, str]:
         """Liveness: the process answers."""
         return {"status": "ok"}
-
+{% if rows %}
     app.include_router(rows.router(settings, DATASETS, ROW_FORMATS))
+{%- endif %}
 {%- if cookiecutter.compression != "none" %}
     if settings.compression != "none":
         app.add_middleware(CompressionMiddleware, level=settings.compression_level)

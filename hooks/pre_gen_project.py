@@ -1,0 +1,67 @@
+"""Refuse answers that would make a broken project, before anything is written.
+
+The answers arrive as JSON data, never pasted into this source, so no answer can
+change what this script does. Each failure is one line naming the field, the
+value and what is allowed.
+"""
+
+import json
+import keyword
+import re
+import sys
+
+ANSWERS = json.loads(r"""{{ cookiecutter | tojson }}""")
+
+FORMATS = ("format_csv", "format_jsonl", "format_json", "format_sse", "format_file", "format_relay")
+COMPRESSIONS = ("gzip", "br", "zstd", "none")
+CHUNK_MIN, CHUNK_MAX = 512, 8_388_608
+# Import names a package must not take: the project's own dependencies and test modules.
+TAKEN = frozenset(
+    {"anyio", "brotli", "conftest", "fastapi", "httpx", "orjson", "pydantic", "pydantic_settings",
+     "pytest", "rowcontract", "starlette", "tests", "uvicorn", "zstandard"}
+)
+
+
+def problem(answers: dict[str, object]) -> str | None:
+    """The first thing wrong with `answers`, as one sentence; None when all is well."""
+    name = str(answers["project_name"])
+    if not name.strip() or any(ord(char) < 32 for char in name):
+        return f"project_name is {name!r}; expected a non-empty name on one line"
+    slug = str(answers["project_slug"])
+    if not re.fullmatch(r"[a-z][a-z0-9]*(-[a-z0-9]+)*", slug):
+        return (
+            f"project_slug is {slug!r}; expected lowercase letters and digits in words "
+            "joined by single hyphens, starting with a letter (e.g. 'streaming-api')"
+        )
+    package = str(answers["package_name"])
+    if not re.fullmatch(r"[a-z_][a-z0-9_]*", package):
+        return (
+            f"package_name is {package!r}; expected a Python import name: lowercase letters, "
+            "digits and underscores, not starting with a digit"
+        )
+    if keyword.iskeyword(package) or keyword.issoftkeyword(package):
+        return f"package_name is {package!r}; that is a Python keyword, choose another name"
+    if package in sys.stdlib_module_names or package in TAKEN:
+        return f"package_name is {package!r}; that would shadow the module of the same name, choose another"
+    email = str(answers["author_email"])
+    if not re.fullmatch(r"[^@\s]+@[^@\s]+", email):
+        return f"author_email is {email!r}; expected an address like name@example.com"
+    if not any(answers[key] is True for key in FORMATS):
+        return "no format selected; answer yes to at least one of " + ", ".join(FORMATS)
+    for key in FORMATS:
+        if not isinstance(answers[key], bool):
+            return f"{key} is {answers[key]!r}; expected yes or no"
+    chunk = str(answers["chunk_size"]).strip()
+    if not re.fullmatch(r"[1-9][0-9]*", chunk) or not CHUNK_MIN <= int(chunk) <= CHUNK_MAX:
+        return f"chunk_size is {chunk!r}; expected a whole number of bytes from {CHUNK_MIN} to {CHUNK_MAX}"
+    compression = answers["compression"]
+    if compression not in COMPRESSIONS:
+        return f"compression is {compression!r}; expected one of " + ", ".join(COMPRESSIONS)
+    return None
+
+
+if __name__ == "__main__":
+    message = problem(ANSWERS)
+    if message:
+        print(f"error: {message}", file=sys.stderr)
+        sys.exit(1)
