@@ -22,7 +22,7 @@ from {{ cookiecutter.package_name }}.seed import create_sample_database
 from {{ cookiecutter.package_name }}.settings import Settings
 {%- if rows %}
 
-ROWS = 20_000
+ROWS = 3_000
 {%- endif %}
 
 
