@@ -4,7 +4,7 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from {{ cookiecutter.package_name }}.settings import Settings
+from {{ cookiecutter.package_name }}.settings import Settings, load_settings
 
 
 @pytest.fixture(autouse=True)
@@ -48,3 +48,14 @@ def test_a_bad_environment_value_is_refused_by_name(
     monkeypatch.setenv(name, value)
     with pytest.raises(ValidationError, match=name.lower()):
         Settings()
+
+
+def test_the_service_stops_with_one_line_naming_the_bad_setting(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("LOG_LEVEL", "chatty")
+    with pytest.raises(SystemExit) as stopped:
+        load_settings()
+    message = str(stopped.value)
+    assert message.startswith("invalid settings: LOG_LEVEL='chatty'")
+    assert "\n" not in message

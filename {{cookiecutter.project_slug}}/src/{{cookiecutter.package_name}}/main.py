@@ -25,7 +25,7 @@ from .database import database_path
 from .datasets import DATASETS
 from .seed import ensure_database
 {%- endif %}
-from .settings import Settings
+from .settings import Settings, load_settings
 {%- if rows %}
 
 {%- set refs = [
@@ -47,7 +47,7 @@ ROW_FORMATS = (
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the service from `settings` (by default, read from the environment)."""
-    settings = settings or Settings()
+    settings = settings or load_settings()
     logging.basicConfig(format="%(levelname)s:\t%(name)s: %(message)s")
     logging.getLogger(__package__).setLevel(settings.log_level.upper())
 

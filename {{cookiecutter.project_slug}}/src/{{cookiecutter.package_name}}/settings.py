@@ -2,7 +2,7 @@
 
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 {%- set rows = cookiecutter.format_csv or cookiecutter.format_jsonl or cookiecutter.format_json %}
 {%- if rows %}
@@ -59,3 +59,15 @@ class Settings(BaseSettings):
     )
 {%- endif %}
     log_level: Literal["debug", "info", "warning", "error"] = "info"
+
+
+def load_settings() -> Settings:
+    """Read the settings; a bad value stops the process with one line naming it."""
+    try:
+        return Settings()
+    except ValidationError as error:
+        problems = "; ".join(
+            f"{'.'.join(map(str, problem['loc'])).upper()}={problem['input']!r}: {problem['msg']}"
+            for problem in error.errors()
+        )
+        raise SystemExit(f"invalid settings: {problems}") from None
