@@ -1,22 +1,20 @@
 """Write copier.yml from cookiecutter.json and the rules in hooks/pre_gen_project.py.
 
-    python scripts/make_copier_yml.py           # rewrite copier.yml and copier/data.jinja
+    python scripts/make_copier_yml.py           # rewrite copier.yml and copier-checks/data.jinja
     python scripts/make_copier_yml.py --check   # exit 1 if either is stale
 
 cookiecutter.json is the one source of the questions: keys, order, defaults and
 prompts. The pre-generation hook is the one source of the rules: its constants
 (FORMATS, COMPRESSIONS, CHUNK_MIN, CHUNK_MAX, TAKEN) are read from its source,
-and each of its checks is restated as a Jinja macro in copier/checks.jinja that
+and each of its checks is restated as a Jinja macro in copier-checks/checks.jinja that
 renders the hook's message word for word; copier.yml's `validator:` entries call
 them. Copier cannot import Python, so the lists the hook takes from the
 interpreter (keywords, standard-library modules) are written into
-copier/data.jinja as data: the union over every Python the generated project
+copier-checks/data.jinja as data: the union over every Python the generated project
 supports, so the output does not depend on which Python generated it.
 
-Copier validates an answer that is typed or passed with --data, never a default
-taken with --defaults. A default can only be wrong when it is derived from an
-earlier answer (the slug from the name, the package from the slug), so under
---defaults each validator also checks the derived answers that were not given.
+Copier validates defaults too (since 9.8), so a slug derived from a name is
+checked like a typed one, and `copier copy --defaults` refuses what the hook does.
 """
 
 import argparse
@@ -32,9 +30,9 @@ ROOT = Path(__file__).resolve().parents[1]
 COOKIECUTTER_JSON = ROOT / "cookiecutter.json"
 HOOK = ROOT / "hooks" / "pre_gen_project.py"
 COPIER_YML = ROOT / "copier.yml"
-DATA_JINJA = ROOT / "copier" / "data.jinja"
+DATA_JINJA = ROOT / "copier-checks" / "data.jinja"
 ANSWERS_FILE = ".copier-answers.yml"
-MIN_COPIER = "9.4.0"
+MIN_COPIER = "9.8.0"
 
 # Names that some supported Python (3.11 to 3.14) has and another lacks: the keywords
 # and modules of this interpreter are added to these, so any of them gives one result.
@@ -84,41 +82,13 @@ def jinja_str(text: str) -> str:
     return json.dumps(text)
 
 
-def derived_default(raw: str) -> str | None:
-    """The Jinja expression of a default computed from earlier answers, in Copier's names."""
-    match = re.fullmatch(r"\{\{(.*)\}\}", raw.strip(), re.DOTALL)
-    if not match or "cookiecutter." not in raw:
-        return None
-    return match.group(1).strip().replace("cookiecutter.", "")
-
-
-def validator(check: str, derived: list[tuple[str, str]]) -> str:
-    """A validator: the question's own check, then, under --defaults, the checks of the
-    answers derived from it that follow and were not given (a given one is validated
-    by its own question, which goes on from there). It renders the first message.
-    """
-    lines = [
-        "{%- import 'copier/checks.jinja' as check -%}",
-        f"{{%- set message = {check} -%}}",
-    ]
-    if derived:
-        lines.append("{%- set derive = not message and _copier_conf.defaults -%}")
-    for name, expression in derived:
-        lines += [
-            f"{{%- if derive and {name} is not defined -%}}",
-            f"  {{%- set {name} = {expression} -%}}",
-            f"  {{%- set message = check.{name}({name}) -%}}",
-            "  {%- set derive = not message -%}",
-            "{%- else -%}",
-            "  {%- set derive = false -%}",
-            "{%- endif -%}",
-        ]
-    lines.append("{{ message }}")
-    return "\n".join(lines)
+def validator(check: str) -> str:
+    """A validator: the hook's check for this answer, rendering its message or nothing."""
+    return "{%- import 'copier-checks/checks.jinja' as check -%}{{ " + check + " }}"
 
 
 def data_jinja(hook: dict[str, Any]) -> str:
-    """copier/data.jinja: the hook's constants and the lists it takes from Python."""
+    """copier-checks/data.jinja: the hook's constants and the lists it takes from Python."""
     valid_import = re.compile(r"[a-z_][a-z0-9_]*")
     keywords = set(keyword.kwlist) | set(keyword.softkwlist) | SOFT_KEYWORDS
     shadowed = set(sys.stdlib_module_names) | STDLIB_ELSEWHERE | set(hook["TAKEN"])
@@ -155,7 +125,7 @@ def data_jinja(hook: dict[str, Any]) -> str:
     return "\n".join(out) + "\n"
 
 
-def question(key: str, raw: Any, prompt: Any, default: str | None) -> list[str]:
+def question(raw: Any, prompt: Any) -> list[str]:
     """The type, help, choices and default of one question, as YAML lines."""
     if isinstance(raw, bool):
         return ["  type: bool", f"  help: {json.dumps(prompt)}", f"  default: {json.dumps(raw)}"]
@@ -163,7 +133,8 @@ def question(key: str, raw: Any, prompt: Any, default: str | None) -> list[str]:
         lines = ["  type: str", f"  help: {json.dumps(prompt['__prompt__'])}", "  choices:"]
         lines += [f"    {json.dumps(prompt[choice])}: {json.dumps(choice)}" for choice in raw]
         return [*lines, f"  default: {json.dumps(raw[0])}"]
-    value = str(raw) if default is None else "{{ " + default + " }}"
+    # A default computed from earlier answers: Copier knows them by their own names.
+    value = str(raw).replace("cookiecutter.", "")
     return ["  type: str", f"  help: {json.dumps(prompt)}", f"  default: {json.dumps(value)}"]
 
 
@@ -176,11 +147,6 @@ def build() -> dict[Path, str]:
     formats = [key for key in questions if key in hook["FORMATS"]]
     if formats != list(hook["FORMATS"]) or questions["compression"] != list(hook["COMPRESSIONS"]):
         raise SystemExit("cookiecutter.json and the hook disagree on formats or compressions")
-    derived = {
-        key: expression
-        for key, raw in questions.items()
-        if isinstance(raw, str) and (expression := derived_default(raw))
-    }
     checks = {
         "project_name": "check.project_name(project_name)",
         "project_slug": "check.project_slug(project_slug)",
@@ -204,13 +170,11 @@ def build() -> dict[Path, str]:
         "",
     ]
     keys = list(questions)
-    for index, key in enumerate(keys):
+    for key in keys:
         out.append(f"{key}:")
-        out += question(key, questions[key], prompts.get(key, key), derived.get(key))
+        out += question(questions[key], prompts.get(key, key))
         if key in checks:
-            later = [(name, derived[name]) for name in keys[index + 1 :] if name in derived]
-            out.append("  validator: |-")
-            out += [f"    {line}" for line in validator(checks[key], later).splitlines()]
+            out.append(f"  validator: {json.dumps(validator(checks[key]))}")
         out.append("")
     entries = [f"{jinja_str(key)}: {key}" for key in keys]
     entries.append(f"{jinja_str('_template_version')}: {jinja_str(config['_template_version'])}")
