@@ -10,8 +10,9 @@ and each of its checks is restated as a Jinja macro in copier-checks/checks.jinj
 renders the hook's message word for word; copier.yml's `validator:` entries call
 them. Copier cannot import Python, so the lists the hook takes from the
 interpreter (keywords, standard-library modules) are written into
-copier-checks/data.jinja as data: the union over every Python the generated project
-supports, so the output does not depend on which Python generated it.
+copier-checks/data.jinja as data: this interpreter's, plus those of the other
+Pythons the generated project supports (STDLIB_ELSEWHERE), so any of them writes
+the same file and a name that shadows a module in any of them is refused.
 
 Copier validates defaults too (since 9.8), so a slug derived from a name is
 checked like a typed one, and `copier copy --defaults` refuses what the hook does.
