@@ -16,7 +16,7 @@ import pytest
 from cookiecutter.exceptions import FailedHookException
 
 from tests.matrix import FORMATS, SUPPORTED, UNSUPPORTED, answers, combo_id
-from tests.render import ROOT, leftovers, render, run
+from tests.render import ROOT, leftovers, render, run, run_suite
 
 # What each option leaves in a render; none of it may appear when the option is off.
 TRACES: dict[str, list[str]] = {
@@ -188,9 +188,9 @@ def test_render(
     result = run(["mypy", "--cache-dir", str(mypy_cache)], cwd=project)
     assert result.returncode == 0, result.stdout + result.stderr
     stage("mypy")
-    result = run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"], cwd=project)
-    assert result.returncode == 0, result.stdout[-5000:] + result.stderr[-2000:]
+    code, output = run_suite(project)
+    assert code == 0, output[-6000:]
     stage("suite")
     record_property(
-        "render", {"id": combo_id(context), "seconds": seconds, "tests": passed(result.stdout)}
+        "render", {"id": combo_id(context), "seconds": seconds, "tests": passed(output)}
     )
