@@ -15,11 +15,32 @@ ANSWERS = json.loads(r"""{{ cookiecutter | tojson }}""")
 FORMATS = ("format_csv", "format_jsonl", "format_json", "format_sse", "format_file", "format_relay")
 COMPRESSIONS = ("gzip", "br", "zstd", "none")
 CHUNK_MIN, CHUNK_MAX = 512, 8_388_608
-# Import names a package must not take: the project's own dependencies and test modules.
+# Import names a package must not take: what the project installs (its dependencies
+# and theirs, its dev tools) and its own test modules.
 TAKEN = frozenset(
-    {"anyio", "brotli", "conftest", "fastapi", "httpx", "orjson", "pydantic", "pydantic_settings",
-     "pytest", "rowcontract", "starlette", "tests", "uvicorn", "zstandard"}
-)
+    {"_pytest", "annotated_types", "anyio", "brotli", "certifi", "click", "conftest", "dotenv",
+     "fastapi", "h11", "hatchling", "httpcore", "httptools", "httpx", "idna", "iniconfig",
+     "mypy", "mypy_extensions", "nodeenv", "orjson", "packaging", "pathspec", "platformdirs",
+     "pluggy", "pre_commit", "pydantic", "pydantic_core", "pydantic_settings", "pygments",
+     "pytest", "pytest_timeout", "rowcontract", "ruff", "sniffio", "ssewire", "starlette",
+     "tests", "typing_extensions", "typing_inspection", "uvicorn", "uvloop", "virtualenv",
+     "watchfiles", "websockets", "yaml", "zstandard"}
+)  # fmt: skip
+# Names that some supported Python (3.11 to 3.14) has and another lacks; with this
+# interpreter's own keywords and modules they give the same answer on any of them.
+SOFT_KEYWORDS = {"_", "case", "match", "type"}
+STDLIB_ELSEWHERE = {
+    # added in 3.12 to 3.14
+    "_android_support", "_apple_support", "_colorize", "_hmac", "_interpchannels",
+    "_interpqueues", "_interpreters", "_ios_support", "_opcode_metadata", "_pydatetime",
+    "_pylong", "_pyrepl", "_remote_debugging", "_suggestions", "_sysconfig", "_wmi", "_zstd",
+    "annotationlib", "compression",
+    # removed in 3.12 and 3.13 (a project may still run on 3.11)
+    "_bootsubprocess", "_crypt", "_msi", "aifc", "asynchat", "asyncore", "audioop", "cgi",
+    "cgitb", "chunk", "crypt", "distutils", "imghdr", "imp", "lib2to3", "mailcap", "msilib",
+    "nis", "nntplib", "ossaudiodev", "pipes", "smtpd", "sndhdr", "spwd", "sunau", "telnetlib",
+    "uu", "xdrlib",
+}  # fmt: skip
 
 
 def problem(answers: dict[str, object]) -> str | None:
@@ -39,10 +60,13 @@ def problem(answers: dict[str, object]) -> str | None:
             f"package_name is {package!r}; expected a Python import name: lowercase letters, "
             "digits and underscores, not starting with a digit"
         )
-    if keyword.iskeyword(package) or keyword.issoftkeyword(package):
+    if keyword.iskeyword(package) or keyword.issoftkeyword(package) or package in SOFT_KEYWORDS:
         return f"package_name is {package!r}; that is a Python keyword, choose another name"
-    if package in sys.stdlib_module_names or package in TAKEN:
-        return f"package_name is {package!r}; that would shadow the module of the same name, choose another"
+    if package in sys.stdlib_module_names or package in STDLIB_ELSEWHERE or package in TAKEN:
+        return (
+            f"package_name is {package!r}; "
+            "that would shadow the module of the same name, choose another"
+        )
     email = str(answers["author_email"])
     if not re.fullmatch(r"[^@\s]+@[^@\s]+", email):
         return f"author_email is {email!r}; expected an address like name@example.com"
@@ -53,7 +77,10 @@ def problem(answers: dict[str, object]) -> str | None:
             return f"{key} is {answers[key]!r}; expected yes or no"
     chunk = str(answers["chunk_size"]).strip()
     if not re.fullmatch(r"[1-9][0-9]*", chunk) or not CHUNK_MIN <= int(chunk) <= CHUNK_MAX:
-        return f"chunk_size is {chunk!r}; expected a whole number of bytes from {CHUNK_MIN} to {CHUNK_MAX}"
+        return (
+            f"chunk_size is {chunk!r}; "
+            f"expected a whole number of bytes from {CHUNK_MIN} to {CHUNK_MAX}"
+        )
     compression = answers["compression"]
     if compression not in COMPRESSIONS:
         return f"compression is {compression!r}; expected one of " + ", ".join(COMPRESSIONS)

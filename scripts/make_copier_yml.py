@@ -11,7 +11,7 @@ renders the hook's message word for word; copier.yml's `validator:` entries call
 them. Copier cannot import Python, so the lists the hook takes from the
 interpreter (keywords, standard-library modules) are written into
 copier-checks/data.jinja as data: this interpreter's, plus those of the other
-Pythons the generated project supports (STDLIB_ELSEWHERE), so any of them writes
+Pythons the generated project supports (the hook's STDLIB_ELSEWHERE), so any of them writes
 the same file and a name that shadows a module in any of them is refused.
 
 Copier validates defaults too (since 9.8), so a slug derived from a name is
@@ -34,22 +34,6 @@ COPIER_YML = ROOT / "copier.yml"
 DATA_JINJA = ROOT / "copier-checks" / "data.jinja"
 ANSWERS_FILE = ".copier-answers.yml"
 MIN_COPIER = "9.8.0"
-
-# Names that some supported Python (3.11 to 3.14) has and another lacks: the keywords
-# and modules of this interpreter are added to these, so any of them gives one result.
-SOFT_KEYWORDS = {"_", "case", "match", "type"}
-STDLIB_ELSEWHERE = {
-    # added in 3.12 to 3.14
-    "_android_support", "_apple_support", "_colorize", "_hmac", "_interpchannels",
-    "_interpqueues", "_interpreters", "_ios_support", "_opcode_metadata", "_pydatetime",
-    "_pylong", "_pyrepl", "_remote_debugging", "_suggestions", "_sysconfig", "_wmi", "_zstd",
-    "annotationlib", "compression",
-    # removed in 3.12 and 3.13 (a project may still run on 3.11)
-    "_bootsubprocess", "_crypt", "_msi", "aifc", "asynchat", "asyncore", "audioop", "cgi",
-    "cgitb", "chunk", "crypt", "distutils", "imghdr", "imp", "lib2to3", "mailcap", "msilib",
-    "nis", "nntplib", "ossaudiodev", "pipes", "smtpd", "sndhdr", "spwd", "sunau", "telnetlib",
-    "uu", "xdrlib",
-}  # fmt: skip
 
 LOWER = "abcdefghijklmnopqrstuvwxyz"
 DIGITS = "0123456789"
@@ -91,8 +75,8 @@ def validator(check: str) -> str:
 def data_jinja(hook: dict[str, Any]) -> str:
     """copier-checks/data.jinja: the hook's constants and the lists it takes from Python."""
     valid_import = re.compile(r"[a-z_][a-z0-9_]*")
-    keywords = set(keyword.kwlist) | set(keyword.softkwlist) | SOFT_KEYWORDS
-    shadowed = set(sys.stdlib_module_names) | STDLIB_ELSEWHERE | set(hook["TAKEN"])
+    keywords = set(keyword.kwlist) | set(keyword.softkwlist) | set(hook["SOFT_KEYWORDS"])
+    shadowed = set(sys.stdlib_module_names) | set(hook["STDLIB_ELSEWHERE"]) | set(hook["TAKEN"])
     values = {
         "FORMATS": list(hook["FORMATS"]),
         "COMPRESSIONS": list(hook["COMPRESSIONS"]),

@@ -113,6 +113,11 @@ REFUSED = [
     pytest.param({"package_name": "class"}, "'class'; that is a Python keyword", id="keyword"),
     pytest.param({"package_name": "json"}, "'json'; that would shadow", id="stdlib"),
     pytest.param({"package_name": "fastapi"}, "'fastapi'; that would shadow", id="dependency"),
+    pytest.param({"package_name": "click"}, "'click'; that would shadow", id="indirect-dependency"),
+    pytest.param(
+        {"package_name": "compression"}, "'compression'; that would shadow", id="stdlib-3.14"
+    ),
+    pytest.param({"package_name": "type"}, "'type'; that is a Python keyword", id="soft-keyword"),
     pytest.param(
         {"project_name": "\t", "project_slug": "tab"}, "project_name is '\\t'", id="name-blank"
     ),
