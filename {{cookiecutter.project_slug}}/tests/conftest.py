@@ -2,6 +2,9 @@
 """Shared fixtures: a seeded database, the app, and a real uvicorn server on loopback."""
 
 import asyncio
+{%- if cookiecutter.format_sse %}
+import secrets
+{%- endif %}
 import threading
 import time
 from collections.abc import Iterator
@@ -13,6 +16,10 @@ from pathlib import Path
 import httpx
 import pytest
 import uvicorn
+{%- if cookiecutter.format_sse %}
+from fastapi import FastAPI
+from pydantic import SecretStr
+{%- endif %}
 from starlette.types import ASGIApp, Message
 
 from {{ cookiecutter.package_name }}.main import create_app
@@ -23,6 +30,18 @@ from {{ cookiecutter.package_name }}.settings import Settings
 {%- if rows %}
 
 ROWS = 3_000
+{%- endif %}
+{%- if cookiecutter.format_sse %}
+
+PUBLISH_TOKEN = secrets.token_urlsafe(24)
+# Small, so that replay limits and dropped subscribers show within a test; the
+# keep-alive is long, so that a disconnect seen within it was not seen by a write.
+EVENT_SETTINGS = {
+    "sse_history": 8,
+    "sse_queue_size": 8,
+    "sse_keepalive_seconds": 5.0,
+    "sse_retry_ms": 1500,
+}
 {%- endif %}
 
 
@@ -123,3 +142,18 @@ def base_url(settings: Settings) -> Iterator[str]:
 def client(base_url: str) -> Iterator[httpx.Client]:
     with httpx.Client(base_url=base_url, timeout=30) as http:
         yield http
+{%- if cookiecutter.format_sse %}
+
+
+@pytest.fixture(scope="session")
+def events_app(settings: Settings) -> FastAPI:
+    """The app with a publish token and the event settings above."""
+    changes = {"publish_token": SecretStr(PUBLISH_TOKEN), **EVENT_SETTINGS}
+    return create_app(make_settings(**(settings.model_dump() | changes)))
+
+
+@pytest.fixture(scope="session")
+def events_url(events_app: FastAPI) -> Iterator[str]:
+    with serve(events_app) as url:
+        yield url
+{%- endif %}

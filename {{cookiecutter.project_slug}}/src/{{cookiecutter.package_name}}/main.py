@@ -16,7 +16,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from . import {{ (["TITLE"] + formats + (["rows"] if rows else [])) | join(", ") }}
+from . import {{ (["TITLE"] + ((formats + (["rows"] if rows else []) + (["events"] if cookiecutter.format_sse else [])) | sort)) | join(", ") }}
 {%- if cookiecutter.compression != "none" %}
 from .compression import CompressionMiddleware
 {%- endif %}
@@ -52,11 +52,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     logging.getLogger(__package__).setLevel(settings.log_level.upper())
 
     @asynccontextmanager
-    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+    async def lifespan({{ "app" if cookiecutter.format_sse else "_" }}: FastAPI) -> AsyncIterator[None]:
 {%- if rows %}
         await ensure_database(database_path(settings.database_url), settings.sample_rows)
 {%- endif %}
+{%- if cookiecutter.format_sse %}
+        async with events.open_hub(settings) as hub:
+            app.state.hub = hub
+            yield
+{%- else %}
         yield
+{%- endif %}
 
     app = FastAPI(title=TITLE, lifespan=lifespan)
 
@@ -66,6 +72,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return {"status": "ok"}
 {% if rows %}
     app.include_router(rows.router(settings, DATASETS, ROW_FORMATS))
+{%- endif %}
+{%- if cookiecutter.format_sse %}
+    app.include_router(events.router(settings))
 {%- endif %}
 {%- if cookiecutter.compression != "none" %}
     if settings.compression != "none":

@@ -2,7 +2,7 @@
 
 from typing import Literal
 
-from pydantic import Field, ValidationError
+from pydantic import Field{% if cookiecutter.format_sse %}, SecretStr{% endif %}, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 {%- set rows = cookiecutter.format_csv or cookiecutter.format_jsonl or cookiecutter.format_json %}
 {%- if rows %}
@@ -56,6 +56,37 @@ class Settings(BaseSettings):
         ge={{ {"gzip": 0, "br": 0, "zstd": 1}[cookiecutter.compression] }},
         le={{ {"gzip": 9, "br": 11, "zstd": 22}[cookiecutter.compression] }},
         description="Compressor level: speed against ratio.",
+    )
+{%- endif %}
+{%- if cookiecutter.format_sse %}
+    publish_token: SecretStr | None = Field(
+        default=None,
+        min_length=16,
+        description="Bearer token POST /events requires; unset, publishing is refused.",
+    )
+    sse_history: int = Field(
+        default=1000,
+        ge=0,
+        le=1_000_000,
+        description="Events kept in memory for Last-Event-ID replay.",
+    )
+    sse_keepalive_seconds: float = Field(
+        default=15,
+        gt=0,
+        le=3600,
+        description="Seconds of silence before a keep-alive comment; below proxy timeouts.",
+    )
+    sse_retry_ms: int = Field(
+        default=3000,
+        ge=0,
+        le=3_600_000,
+        description="Milliseconds a client should wait before reconnecting (the retry: hint).",
+    )
+    sse_queue_size: int = Field(
+        default=256,
+        ge=1,
+        le=100_000,
+        description="Events a subscriber may fall behind before it is dropped to reconnect.",
     )
 {%- endif %}
     log_level: Literal["debug", "info", "warning", "error"] = "info"
