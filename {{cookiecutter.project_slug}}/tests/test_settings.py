@@ -24,6 +24,10 @@ def test_defaults_are_the_answers_the_project_was_made_with() -> None:
 {%- if cookiecutter.compression != "none" %}
     assert settings.compression == "{{ cookiecutter.compression }}"
 {%- endif %}
+{%- if cookiecutter.format_sse %}
+    assert settings.publish_token is None
+    assert settings.sse_keepalive_seconds == 15
+{%- endif %}
     assert settings.log_level == "info"
 
 
@@ -38,6 +42,13 @@ def test_defaults_are_the_answers_the_project_was_made_with() -> None:
 {%- endif %}
 {%- if cookiecutter.compression != "none" %}
         ("COMPRESSION", "lzma"),
+{%- endif %}
+{%- if cookiecutter.format_sse %}
+        ("PUBLISH_TOKEN", "too-short"),
+        ("SSE_HISTORY", "-1"),
+        ("SSE_KEEPALIVE_SECONDS", "0"),
+        ("SSE_QUEUE_SIZE", "0"),
+        ("SSE_RETRY_MS", "soon"),
 {%- endif %}
         ("LOG_LEVEL", "chatty"),
     ],
@@ -59,3 +70,14 @@ def test_the_service_stops_with_one_line_naming_the_bad_setting(
     message = str(stopped.value)
     assert message.startswith("invalid settings: LOG_LEVEL='chatty'")
     assert "\n" not in message
+{%- if cookiecutter.format_sse %}
+
+
+def test_the_publish_token_stays_out_of_logs_and_reprs(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PUBLISH_TOKEN", "a-long-enough-secret-token")
+    settings = Settings()
+    assert settings.publish_token is not None
+    assert settings.publish_token.get_secret_value() == "a-long-enough-secret-token"
+    assert "a-long-enough-secret-token" not in repr(settings)
+    assert "a-long-enough-secret-token" not in str(settings.model_dump())
+{%- endif %}
