@@ -80,4 +80,13 @@ def test_the_publish_token_stays_out_of_logs_and_reprs(monkeypatch: pytest.Monke
     assert settings.publish_token.get_secret_value() == "a-long-enough-secret-token"
     assert "a-long-enough-secret-token" not in repr(settings)
     assert "a-long-enough-secret-token" not in str(settings.model_dump())
+
+
+def test_a_refused_publish_token_is_not_printed(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PUBLISH_TOKEN", "short-secret")
+    with pytest.raises(SystemExit) as stopped:
+        load_settings()
+    message = str(stopped.value)
+    assert message.startswith("invalid settings: PUBLISH_TOKEN='***': ")
+    assert "short-secret" not in message
 {%- endif %}

@@ -1,8 +1,9 @@
 """Service settings, read once from the environment (and `.env`)."""
 
-from typing import Literal
+from typing import Literal, get_args
 
-from pydantic import Field{% if cookiecutter.format_sse %}, SecretStr{% endif %}, ValidationError
+from pydantic import Field, SecretStr, ValidationError
+from pydantic_core import ErrorDetails
 from pydantic_settings import BaseSettings, SettingsConfigDict
 {%- set rows = cookiecutter.format_csv or cookiecutter.format_jsonl or cookiecutter.format_json %}
 {%- if rows %}
@@ -98,7 +99,14 @@ def load_settings() -> Settings:
         return Settings()
     except ValidationError as error:
         problems = "; ".join(
-            f"{'.'.join(map(str, problem['loc'])).upper()}={problem['input']!r}: {problem['msg']}"
+            f"{'.'.join(map(str, problem['loc'])).upper()}={_shown(problem)}: {problem['msg']}"
             for problem in error.errors()
         )
         raise SystemExit(f"invalid settings: {problems}") from None
+
+
+def _shown(problem: ErrorDetails) -> str:
+    """The refused value, quoted; masked when the setting is a secret, even a wrong one."""
+    field = Settings.model_fields.get(str(problem["loc"][0]))
+    annotation = field.annotation if field else None
+    return "'***'" if SecretStr in (annotation, *get_args(annotation)) else repr(problem["input"])
