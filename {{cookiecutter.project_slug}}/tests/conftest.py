@@ -138,8 +138,9 @@ def base_url(settings: Settings) -> Iterator[str]:
         yield url
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def client(base_url: str) -> Iterator[httpx.Client]:
+    # One client for the session: each new one loads the CA bundle (~20 ms).
     with httpx.Client(base_url=base_url, timeout=30) as http:
         yield http
 {%- if cookiecutter.format_sse %}
