@@ -5,11 +5,15 @@ import asyncio
 {%- if cookiecutter.format_sse %}
 import secrets
 {%- endif %}
+{%- if cookiecutter.format_file %}
+import shutil
+import tempfile
+{%- endif %}
 import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-{%- if rows %}
+{%- if rows or cookiecutter.format_file %}
 from pathlib import Path
 {%- endif %}
 
@@ -42,6 +46,12 @@ EVENT_SETTINGS = {
     "sse_keepalive_seconds": 5.0,
     "sse_retry_ms": 1500,
 }
+{%- endif %}
+{%- if cookiecutter.format_file %}
+
+# FILES_DIR for the apps tests build: an empty directory, so none of them writes
+# a sample into the project. The file tests serve trees of their own.
+FILES_DIR = Path(tempfile.mkdtemp(prefix="files-"))
 {%- endif %}
 
 
@@ -110,6 +120,9 @@ def make_settings(**changes: object) -> Settings:
         "batch_size": 500,
         "chunk_size": 4096,
 {%- endif %}
+{%- if cookiecutter.format_file %}
+        "files_dir": FILES_DIR,
+{%- endif %}
     }
     return Settings.model_validate(values | changes)
 {%- if rows %}
@@ -130,6 +143,16 @@ def database(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def settings({% if rows %}database: Path{% endif %}) -> Settings:
     return make_settings({% if rows %}database_url=sqlite_url(database){% endif %})
+
+
+{%- if cookiecutter.format_file %}
+
+
+@pytest.fixture(scope="session", autouse=True)
+def remove_files_dir() -> Iterator[None]:
+    yield
+    shutil.rmtree(FILES_DIR, ignore_errors=True)
+{%- endif %}
 
 
 @pytest.fixture(scope="session")

@@ -17,9 +17,14 @@ def clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
 
 def test_defaults_are_the_answers_the_project_was_made_with() -> None:
     settings = Settings()
-{%- if rows %}
+{%- if rows or cookiecutter.format_file %}
     assert settings.chunk_size == {{ cookiecutter.chunk_size }}
+{%- endif %}
+{%- if rows %}
     assert settings.database_url == "sqlite:///./data/items.db"
+{%- endif %}
+{%- if cookiecutter.format_file %}
+    assert settings.files_dir == Path("files")
 {%- endif %}
 {%- if cookiecutter.compression != "none" %}
     assert settings.compression == "{{ cookiecutter.compression }}"
@@ -34,9 +39,11 @@ def test_defaults_are_the_answers_the_project_was_made_with() -> None:
 @pytest.mark.parametrize(
     ("name", "value"),
     [
-{%- if rows %}
+{%- if rows or cookiecutter.format_file %}
         ("CHUNK_SIZE", "511"),
         ("CHUNK_SIZE", "lots"),
+{%- endif %}
+{%- if rows %}
         ("DATABASE_URL", "postgres://db/items"),
         ("BATCH_SIZE", "0"),
 {%- endif %}

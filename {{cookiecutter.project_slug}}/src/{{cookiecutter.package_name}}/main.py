@@ -1,6 +1,7 @@
 {%- set rows = cookiecutter.format_csv or cookiecutter.format_jsonl or cookiecutter.format_json -%}
 {%- set formats = [
     "csv_format" if cookiecutter.format_csv else "",
+    "files" if cookiecutter.format_file else "",
     "json_format" if cookiecutter.format_json else "",
     "jsonl_format" if cookiecutter.format_jsonl else "",
 ] | select | list -%}
@@ -75,6 +76,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 {%- endif %}
 {%- if cookiecutter.format_sse %}
     app.include_router(events.router(settings))
+{%- endif %}
+{%- if cookiecutter.format_file %}
+    app.include_router(files.router(settings))
 {%- endif %}
 {%- if cookiecutter.compression != "none" %}
     if settings.compression != "none":

@@ -1,14 +1,20 @@
 """Service settings, read once from the environment (and `.env`)."""
 
+{% if cookiecutter.format_file -%}
+from pathlib import Path
+{% endif -%}
 from typing import Literal, get_args
 
 from pydantic import Field, SecretStr, ValidationError
 from pydantic_core import ErrorDetails
 from pydantic_settings import BaseSettings, SettingsConfigDict
 {%- set rows = cookiecutter.format_csv or cookiecutter.format_jsonl or cookiecutter.format_json %}
-{%- if rows %}
+{%- set local = [
+    "from .database import SqliteUrl" if rows else "",
+] | select | list %}
+{%- if local %}
 
-from .database import SqliteUrl
+{{ local | join("\n") }}
 {%- endif %}
 
 
@@ -34,17 +40,25 @@ class Settings(BaseSettings):
         le=100_000,
         description="Rows fetched from the cursor and encoded per step.",
     )
-    chunk_size: int = Field(
-        default={{ cookiecutter.chunk_size }},
-        ge=512,
-        le=8_388_608,
-        description="Bytes per streamed piece, before compression.",
-    )
     flush_interval: float = Field(
         default=0.05,
         gt=0,
         le=10,
         description="Seconds a partial piece may wait before it is sent anyway.",
+    )
+{%- endif %}
+{%- if rows or cookiecutter.format_file %}
+    chunk_size: int = Field(
+        default={{ cookiecutter.chunk_size }},
+        ge=512,
+        le=8_388_608,
+        description="Bytes per streamed piece (before compression) and per file read.",
+    )
+{%- endif %}
+{%- if cookiecutter.format_file %}
+    files_dir: Path = Field(
+        default=Path("files"),
+        description="Directory served at /files/; a relative path starts at the working directory.",
     )
 {%- endif %}
 {%- if cookiecutter.compression != "none" %}
