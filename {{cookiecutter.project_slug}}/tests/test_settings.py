@@ -26,6 +26,10 @@ def test_defaults_are_the_answers_the_project_was_made_with() -> None:
 {%- if cookiecutter.format_file %}
     assert settings.files_dir == Path("files")
 {%- endif %}
+{%- if cookiecutter.format_relay %}
+    assert str(settings.upstream_url) == "http://127.0.0.1:8000/"
+    assert settings.upstream_read_timeout == 30
+{%- endif %}
 {%- if cookiecutter.compression != "none" %}
     assert settings.compression == "{{ cookiecutter.compression }}"
 {%- endif %}
@@ -46,6 +50,13 @@ def test_defaults_are_the_answers_the_project_was_made_with() -> None:
 {%- if rows %}
         ("DATABASE_URL", "postgres://db/items"),
         ("BATCH_SIZE", "0"),
+{%- endif %}
+{%- if cookiecutter.format_relay %}
+        ("UPSTREAM_URL", "ftp://files.example.com"),
+        ("UPSTREAM_URL", "not a url"),
+        ("UPSTREAM_URL", "http://example.com/api?key=1"),
+        ("UPSTREAM_READ_TIMEOUT", "0"),
+        ("UPSTREAM_MAX_CONNECTIONS", "0"),
 {%- endif %}
 {%- if cookiecutter.compression != "none" %}
         ("COMPRESSION", "lzma"),

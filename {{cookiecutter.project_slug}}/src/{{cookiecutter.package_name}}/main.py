@@ -4,6 +4,7 @@
     "files" if cookiecutter.format_file else "",
     "json_format" if cookiecutter.format_json else "",
     "jsonl_format" if cookiecutter.format_jsonl else "",
+    "relay" if cookiecutter.format_relay else "",
 ] | select | list -%}
 """The ASGI application: `uvicorn {{ cookiecutter.package_name }}.main:app`.
 
@@ -79,6 +80,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 {%- endif %}
 {%- if cookiecutter.format_file %}
     app.include_router(files.router(settings))
+{%- endif %}
+{%- if cookiecutter.format_relay %}
+    app.include_router(relay.router(settings))
 {%- endif %}
 {%- if cookiecutter.compression != "none" %}
     if settings.compression != "none":

@@ -5,12 +5,13 @@ from pathlib import Path
 {% endif -%}
 from typing import Literal, get_args
 
-from pydantic import Field, SecretStr, ValidationError
+from pydantic import Field{% if cookiecutter.format_relay %}, HttpUrl{% endif %}, SecretStr, ValidationError
 from pydantic_core import ErrorDetails
 from pydantic_settings import BaseSettings, SettingsConfigDict
 {%- set rows = cookiecutter.format_csv or cookiecutter.format_jsonl or cookiecutter.format_json %}
 {%- set local = [
     "from .database import SqliteUrl" if rows else "",
+    "from .upstream import UpstreamUrl" if cookiecutter.format_relay else "",
 ] | select | list %}
 {%- if local %}
 
@@ -59,6 +60,30 @@ class Settings(BaseSettings):
     files_dir: Path = Field(
         default=Path("files"),
         description="Directory served at /files/; a relative path starts at the working directory.",
+    )
+{%- endif %}
+{%- if cookiecutter.format_relay %}
+    upstream_url: UpstreamUrl = Field(
+        default=HttpUrl("http://127.0.0.1:8000"),
+        description="Base URL relayed at /relay/: http(s)://host[:port][/path], no query.",
+    )
+    upstream_connect_timeout: float = Field(
+        default=5.0,
+        gt=0,
+        le=300,
+        description="Seconds to connect to the upstream (and to wait for a free connection).",
+    )
+    upstream_read_timeout: float = Field(
+        default=30.0,
+        gt=0,
+        le=3600,
+        description="Seconds the upstream may stay silent: before its headers or between pieces.",
+    )
+    upstream_max_connections: int = Field(
+        default=100,
+        ge=1,
+        le=10_000,
+        description="Upstream connections open at once; further requests wait for one.",
     )
 {%- endif %}
 {%- if cookiecutter.compression != "none" %}
