@@ -26,7 +26,7 @@ from pydantic import SecretStr
 {%- endif %}
 from starlette.types import ASGIApp, Message
 
-from {{ cookiecutter.package_name }}.main import create_app
+from {{ cookiecutter.package_name }}.app import create_app
 {%- if rows %}
 from {{ cookiecutter.package_name }}.seed import create_sample_database
 {%- endif %}

@@ -2,7 +2,7 @@
 import httpx
 {%- if rows %}
 
-from {{ cookiecutter.package_name }}.main import ROW_FORMATS
+from {{ cookiecutter.package_name }}.app import ROW_FORMATS
 {%- endif %}
 
 

@@ -108,3 +108,8 @@ def test_a_refused_publish_token_is_not_printed(monkeypatch: pytest.MonkeyPatch)
     assert message.startswith("invalid settings: PUBLISH_TOKEN='***': ")
     assert "short-secret" not in message
 {%- endif %}
+
+
+def test_log_level_is_read_in_any_case(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LOG_LEVEL", "DEBUG")
+    assert Settings().log_level == "debug"

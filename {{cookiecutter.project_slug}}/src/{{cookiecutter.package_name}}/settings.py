@@ -5,7 +5,7 @@ from pathlib import Path
 {% endif -%}
 from typing import Literal, get_args
 
-from pydantic import Field{% if cookiecutter.format_relay %}, HttpUrl{% endif %}, SecretStr, ValidationError
+from pydantic import Field{% if cookiecutter.format_relay %}, HttpUrl{% endif %}, SecretStr, ValidationError, field_validator
 from pydantic_core import ErrorDetails
 from pydantic_settings import BaseSettings, SettingsConfigDict
 {%- set rows = cookiecutter.format_csv or cookiecutter.format_jsonl or cookiecutter.format_json %}
@@ -130,6 +130,11 @@ class Settings(BaseSettings):
     )
 {%- endif %}
     log_level: Literal["debug", "info", "warning", "error"] = "info"
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _any_case(cls, value: object) -> object:
+        return value.lower() if isinstance(value, str) else value
 
 
 def load_settings() -> Settings:
