@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from cookiecutter.exceptions import FailedHookException
 
-from tests.matrix import FORMATS, SUPPORTED, UNSUPPORTED, answers, combo_id
+from tests.matrix import FORMATS, SUPPORTED, UNSUPPORTED, WITH_SERVICES, answers, combo_id
 from tests.render import ROOT, leftovers, render, run, run_suite
 
 # What each option leaves in a render; none of it may appear when the option is off.
@@ -193,7 +193,7 @@ def test_render(
     result = run(["mypy", "--cache-dir", str(mypy_cache)], cwd=project)
     assert result.returncode == 0, result.stdout + result.stderr
     stage("mypy")
-    code, output = run_suite(project)
+    code, output = run_suite(project, services=combo_id(context) in WITH_SERVICES)
     assert code == 0, output[-6000:]
     stage("suite")
     record_property(
