@@ -19,19 +19,19 @@ from string import Template
 import pytest
 
 TEMPLATE = Path(__file__).parents[1] / "deploy" / "nginx.conf.template"
-MAIN = """\
-{user}worker_processes 1;
-events {{ worker_connections 512; }}
-http {{
+MAIN = Template("""\
+${user}worker_processes 1;
+events { worker_connections 512; }
+http {
     access_log off;
-    client_body_temp_path {folder}/client;
-    proxy_temp_path {folder}/proxy;
-    fastcgi_temp_path {folder}/fastcgi;
-    uwsgi_temp_path {folder}/uwsgi;
-    scgi_temp_path {folder}/scgi;
-    include {site};
-}}
-"""
+    client_body_temp_path $folder/client;
+    proxy_temp_path $folder/proxy;
+    fastcgi_temp_path $folder/fastcgi;
+    uwsgi_temp_path $folder/uwsgi;
+    scgi_temp_path $folder/scgi;
+    include $site;
+}
+""")
 
 
 def nginx_binary() -> str:
@@ -75,7 +75,7 @@ def nginx(upstreams: Sequence[str], folder: Path) -> Iterator[str]:
     # the test's private temporary folder.
     user = "user root;\n" if os.geteuid() == 0 else ""
     main = folder / "nginx.conf"
-    main.write_text(MAIN.format(user=user, folder=folder, site=site))
+    main.write_text(MAIN.substitute(user=user, folder=folder, site=site))
     log = folder / "error.log"
     directives = f"daemon off; pid {folder}/nginx.pid; error_log {log} warn;"
     command = [binary, "-p", str(folder), "-e", str(log), "-c", str(main), "-g", directives]
