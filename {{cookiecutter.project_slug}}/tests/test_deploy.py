@@ -22,7 +22,11 @@ from nginxproxy import TEMPLATE
 PROJECT = Path(__file__).parents[1]
 APP_PORT = 8000
 REPLICAS = ["app-1", "app-2"]
-BACKING: list[str] = {{ ((["postgres"] if rows else []) + (["redis"] if cookiecutter.format_sse else [])) | tojson }}
+{%- set backing = (["postgres"] if rows else []) + (["redis"] if cookiecutter.format_sse else []) %}
+BACKING: list[str] = {{ backing | tojson }}  # the services of compose.yaml besides the app
+{%- if backing %}
+CONTAINER_EXTRAS = BACKING  # each has the extra of the same name
+{%- endif %}
 
 
 def dockerfile() -> list[tuple[str, str]]:
@@ -144,9 +148,11 @@ def test_the_lock_pins_every_dependency_the_project_declares() -> None:
             locked[canonicalize_name(requirement.name)] = specifier.version
     project = tomllib.loads((PROJECT / "pyproject.toml").read_text())["project"]
     declared = list(project["dependencies"])
+{%- if backing %}
     # The extras the container installs, once the project declares them.
     extras = project.get("optional-dependencies", {})
-    declared += [*extras.get("postgres", []), *extras.get("redis", [])]
+    declared += [line for extra in CONTAINER_EXTRAS for line in extras.get(extra, [])]
+{%- endif %}
     for line in declared:
         requirement = Requirement(line)
         name = canonicalize_name(requirement.name)
