@@ -10,7 +10,9 @@ import json
 import tomllib
 from pathlib import Path
 from typing import Any
+{%- if rows or cookiecutter.format_sse %}
 from urllib.parse import urlsplit
+{%- endif %}
 
 import pytest
 import yaml

@@ -18,7 +18,9 @@ import asyncio
 import email.policy
 import os
 {%- endif %}
+{%- if paths or cookiecutter.format_sse %}
 import time
+{%- endif %}
 from collections.abc import {% if cookiecutter.format_sse %}Callable, {% endif %}Iterator
 {%- if cookiecutter.format_sse %}
 from contextlib import AbstractContextManager
