@@ -11,11 +11,10 @@ import tempfile
 {%- endif %}
 import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
-{%- if rows or cookiecutter.format_file %}
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager
+from dataclasses import dataclass
 from pathlib import Path
-{%- endif %}
 
 import httpx
 import pytest
@@ -31,6 +30,8 @@ from {{ cookiecutter.package_name }}.app import create_app
 from {{ cookiecutter.package_name }}.seed import create_sample_database
 {%- endif %}
 from {{ cookiecutter.package_name }}.settings import Settings
+
+from nginxproxy import nginx
 {%- if rows %}
 
 ROWS = 3_000
@@ -74,6 +75,24 @@ def serve(app: ASGIApp) -> Iterator[str]:
     finally:
         server.should_exit = True
         thread.join(timeout=10)
+
+
+@dataclass(frozen=True)
+class Proxied:
+    """nginx's URL, and the URLs of the two replicas behind it."""
+
+    url: str
+    replicas: tuple[str, str]
+
+
+@contextmanager
+def replicas_behind_nginx(apps: Sequence[ASGIApp], folder: Path) -> Iterator[Proxied]:
+    """Serve two apps, then nginx in front of them with the project's config."""
+    first, second = apps
+    with serve(first) as one, serve(second) as two:
+        addresses = [url.removeprefix("http://") for url in (one, two)]
+        with nginx(addresses, folder) as url:
+            yield Proxied(url, (one, two))
 
 
 def asgi_messages(app: ASGIApp, path: str, headers: dict[str, str] | None = None) -> list[Message]:
@@ -159,6 +178,22 @@ def remove_files_dir() -> Iterator[None]:
 def base_url(settings: Settings) -> Iterator[str]:
     with serve(create_app(settings)) as url:
         yield url
+
+
+@pytest.fixture
+def behind_nginx(
+    settings: Settings, tmp_path: Path
+) -> Callable[..., AbstractContextManager[Proxied]]:
+    """Start two replicas behind nginx, with the test settings changed by keyword.
+
+    For what the replicas must share, e.g. `behind_nginx(broker_url=...)`.
+    """
+
+    def start(**changes: object) -> AbstractContextManager[Proxied]:
+        changed = make_settings(**(settings.model_dump() | changes))
+        return replicas_behind_nginx([create_app(changed), create_app(changed)], tmp_path)
+
+    return start
 
 
 @pytest.fixture(scope="session")
