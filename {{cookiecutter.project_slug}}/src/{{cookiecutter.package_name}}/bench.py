@@ -6,7 +6,7 @@
     "relay" if cookiecutter.format_relay else "",
 ] | select | list -%}
 {%- set modules = sections | map("replace", "", "bench_", 1) | sort -%}
-"""The benchmark: `python -m {{ cookiecutter.package_name }}.bench [--quick] [--only SECTION] [--output FILE]`.
+"""The benchmark: `python -m {{ cookiecutter.package_name }}.bench [--quick] [--only SECTION]`.
 
 Measures the service on loopback, prints a table per section and the targets
 the figures are held against, and writes every figure with a description of

@@ -166,7 +166,7 @@ Launcher = Callable[[int], list[str]]
 
 
 def uvicorn(app: str, *, factory: bool = False) -> Launcher:
-    """uvicorn serving `app` (module:attribute), as the service is deployed."""
+    """The command for uvicorn serving `app` (module:attribute), as the service is deployed."""
 
     def command(port: int) -> list[str]:
         return [
@@ -278,9 +278,7 @@ class Server:
         status: int = 200,
     ) -> Transfer:
         """The fastest of `repeat` transfers, with the highest RSS growth among them."""
-        transfers = [
-            self.transfer(target, encoding, headers, status) for _ in range(repeat)
-        ]
+        transfers = [self.transfer(target, encoding, headers, status) for _ in range(repeat)]
         fastest = min(transfers, key=lambda transfer: transfer.seconds)
         growth = max(transfer.rss_growth for transfer in transfers)
         return Transfer(
