@@ -66,6 +66,10 @@ def verdicts(targets: Sequence[Target]) -> str:
 
 def service_env(workdir: Path) -> dict[str, str]:
     """The service's settings in every section: quiet, and writing nothing outside `workdir`."""
+{%- if cookiecutter.format_file %}
+    # Made here, so that the service finds it and does not put a sample file in it.
+    (workdir / "files").mkdir(exist_ok=True)
+{%- endif %}
     return {
         "LOG_LEVEL": "warning",
 {%- if rows %}
@@ -141,6 +145,12 @@ def _parser() -> argparse.ArgumentParser:
         type=int,
         help=f"events: streams held open ({_default(bench_events.SUBSCRIBERS)})",
     )
+    parser.add_argument(
+        "--events",
+        type=int,
+        help=f"events: events published, {bench_events.EVENTS_PER_SECOND} a second "
+        f"({_default(bench_events.EVENTS)})",
+    )
 {%- endif %}
 {%- if cookiecutter.format_file %}
     parser.add_argument(
@@ -174,6 +184,7 @@ def sections(args: argparse.Namespace) -> dict[str, Section]:
 {%- endif %}
 {%- if cookiecutter.format_sse %}
     subscribers = _pick(args.subscribers, quick, bench_events.SUBSCRIBERS)
+    events = _pick(args.events, quick, bench_events.EVENTS)
 {%- endif %}
 {%- if cookiecutter.format_file %}
     file_mib = _pick(args.file_mib, quick, bench_files.MIB_SIZES)
@@ -186,7 +197,7 @@ def sections(args: argparse.Namespace) -> dict[str, Section]:
         "rows": lambda setup: bench_rows.measure(setup, rows, CODECS),
 {%- endif %}
 {%- if cookiecutter.format_sse %}
-        "events": lambda setup: bench_events.measure(setup, subscribers),
+        "events": lambda setup: bench_events.measure(setup, subscribers, events),
 {%- endif %}
 {%- if cookiecutter.format_file %}
         "files": lambda setup: bench_files.measure(setup, file_mib),
@@ -212,6 +223,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 {%- if cookiecutter.format_sse %}
     if args.subscribers is not None and not 1 <= args.subscribers <= 20_000:
         parser.error("--subscribers must be between 1 and 20000")
+    if args.events is not None and args.events < 1:
+        parser.error("--events must be at least 1")
 {%- endif %}
 {%- if cookiecutter.format_file %}
     if args.file_mib is not None and args.file_mib < 1:

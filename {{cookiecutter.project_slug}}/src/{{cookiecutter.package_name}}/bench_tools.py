@@ -192,7 +192,10 @@ class Server:
             probe.bind(("127.0.0.1", 0))
             self.port: int = probe.getsockname()[1]
         self._command = launch(self.port)
-        self._env = {**os.environ, **env}
+        # The server imports this very package, installed or not.
+        source = str(Path(__file__).resolve().parents[1])
+        path = os.pathsep.join(filter(None, [source, os.environ.get("PYTHONPATH")]))
+        self._env = {**os.environ, **env, "PYTHONPATH": path}
         self._health = health
         self._popen: subprocess.Popen[bytes] | None = None
         self._processes: list[psutil.Process] = []
