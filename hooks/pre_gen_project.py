@@ -24,7 +24,7 @@ TAKEN = frozenset(
      "pluggy", "pre_commit", "psutil", "pydantic", "pydantic_core", "pydantic_settings",
      "pygments", "pytest", "pytest_timeout", "rowcontract", "ruff", "sniffio", "ssewire",
      "starlette", "tests", "typing_extensions", "typing_inspection", "uvicorn", "uvloop",
-     "virtualenv", "watchfiles", "websockets", "yaml", "zstandard"}
+     "virtualenv", "watchfiles", "websockets", "yaml", "zstandard", "granian"}
 )  # fmt: skip
 # Names that some supported Python (3.11 to 3.14) has and another lacks; with this
 # interpreter's own keywords and modules they give the same answer on any of them.
