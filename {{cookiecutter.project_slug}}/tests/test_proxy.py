@@ -42,6 +42,8 @@ from conftest import {% if cookiecutter.format_sse %}PUBLISH_TOKEN, {% endif %}P
 from ssewire import raw_stream
 {%- endif %}
 
+pytestmark = pytest.mark.services
+
 PAUSE = 0.15  # seconds between the pieces of a slow source
 {%- if paths %}
 STREAMED = [
