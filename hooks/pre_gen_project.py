@@ -21,7 +21,8 @@ TAKEN = frozenset(
     {"_pytest", "annotated_types", "anyio", "brotli", "certifi", "click", "conftest", "dotenv",
      "fastapi", "h11", "hatchling", "httpcore", "httptools", "httpx", "idna", "iniconfig",
      "mypy", "mypy_extensions", "nodeenv", "orjson", "packaging", "pathspec", "platformdirs",
-     "pluggy", "pre_commit", "psutil", "pydantic", "pydantic_core", "pydantic_settings",
+     "pluggy", "pre_commit", "psutil", "psycopg", "psycopg_binary", "psycopg_pool",
+     "pydantic", "pydantic_core", "pydantic_settings",
      "pygments", "pytest", "pytest_timeout", "rowcontract", "ruff", "sniffio", "ssewire",
      "starlette", "tests", "typing_extensions", "typing_inspection", "uvicorn", "uvloop",
      "virtualenv", "watchfiles", "websockets", "yaml", "zstandard"}

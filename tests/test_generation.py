@@ -23,7 +23,7 @@ TRACES: dict[str, list[str]] = {
     "csv": [r"csv_format", r"items\.csv"],
     "jsonl": [r"jsonl_format", r"items\.jsonl"],
     "json": [r"json_format", r"items\.json\b"],
-    "rows": [r"DATABASE_URL", r"database_url", r"sqlite", r"/items\."],
+    "rows": [r"DATABASE_URL", r"database_url", r"sqlite", r"/items\.", r"psycopg", r"postgres"],
     "sse": [r"PUBLISH_TOKEN", r"publish_token", r"EventSource", r"GET /events"],
     "file": [r"FILES_DIR", r"files_dir", r"/files/"],
     "relay": [r"UPSTREAM_URL", r"upstream_url", r"/relay/"],
