@@ -100,22 +100,23 @@ def serve(app: ASGIApp) -> Iterator[str]:
         thread.join(timeout=10)
 
 
+{%- if rows %}
 def asgi_messages(
     app: ASGIApp,
     path: str,
     headers: dict[str, str] | None = None,
-{%- if rows %}
     *,
     lifespan: bool = False,
-{%- endif %}
 ) -> list[Message]:
     """Every message `app` sends for GET `path`: shows exactly how the body was cut.
-{%- if rows %}
 
     With `lifespan`, inside the app's lifespan, as a server runs it: a
     PostgreSQL pool is open only then.
-{%- endif %}
     """
+{%- else %}
+def asgi_messages(app: ASGIApp, path: str, headers: dict[str, str] | None = None) -> list[Message]:
+    """Every message `app` sends for GET `path`: shows exactly how the body was cut."""
+{%- endif %}
     target, _, query = path.partition("?")
     scope = {
         "type": "http",
