@@ -100,7 +100,7 @@ def serve(app: ASGIApp) -> Iterator[str]:
         thread.join(timeout=10)
 
 
-{%- if rows %}
+{% if rows -%}
 def asgi_messages(
     app: ASGIApp,
     path: str,
@@ -113,7 +113,7 @@ def asgi_messages(
     With `lifespan`, inside the app's lifespan, as a server runs it: a
     PostgreSQL pool is open only then.
     """
-{%- else %}
+{%- else -%}
 def asgi_messages(app: ASGIApp, path: str, headers: dict[str, str] | None = None) -> list[Message]:
     """Every message `app` sends for GET `path`: shows exactly how the body was cut."""
 {%- endif %}
