@@ -2,6 +2,9 @@
 """Shared fixtures: a seeded database, the app, and a real uvicorn server on loopback."""
 
 import asyncio
+{%- if rows %}
+import os
+{%- endif %}
 {%- if cookiecutter.format_sse %}
 import secrets
 {%- endif %}
@@ -11,22 +14,41 @@ import tempfile
 {%- endif %}
 import threading
 import time
+{%- if rows %}
+import uuid
+{%- endif %}
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+{%- if rows %}
+from typing import NoReturn
+from urllib.parse import urlsplit, urlunsplit
+{%- endif %}
 
 import httpx
+{%- if rows %}
+import psycopg
+{%- endif %}
 import pytest
 import uvicorn
 {%- if cookiecutter.format_sse %}
 from fastapi import FastAPI
+{%- endif %}
+{%- if rows %}
+from psycopg import sql
+{%- endif %}
+{%- if cookiecutter.format_sse %}
 from pydantic import SecretStr
+{%- endif %}
+{%- if rows %}
+from starlette.applications import Starlette
 {%- endif %}
 from starlette.types import ASGIApp, Message
 
 from {{ cookiecutter.package_name }}.app import create_app
 {%- if rows %}
+from {{ cookiecutter.package_name }}.database import row_source
 from {{ cookiecutter.package_name }}.seed import create_sample_database
 {%- endif %}
 from {{ cookiecutter.package_name }}.settings import Settings
@@ -35,6 +57,8 @@ from nginxproxy import nginx
 {%- if rows %}
 
 ROWS = 3_000
+# The row tests run on each: the same assertions for every back-end.
+BACKENDS = ("sqlite", "postgres")
 {%- endif %}
 {%- if cookiecutter.format_sse %}
 
@@ -95,8 +119,23 @@ def replicas_behind_nginx(apps: Sequence[ASGIApp], folder: Path) -> Iterator[Pro
             yield Proxied(url, (one, two))
 
 
+{% if rows -%}
+def asgi_messages(
+    app: ASGIApp,
+    path: str,
+    headers: dict[str, str] | None = None,
+    *,
+    lifespan: bool = False,
+) -> list[Message]:
+    """Every message `app` sends for GET `path`: shows exactly how the body was cut.
+
+    With `lifespan`, inside the app's lifespan, as a server runs it: a
+    PostgreSQL pool is open only then.
+    """
+{%- else -%}
 def asgi_messages(app: ASGIApp, path: str, headers: dict[str, str] | None = None) -> list[Message]:
     """Every message `app` sends for GET `path`: shows exactly how the body was cut."""
+{%- endif %}
     target, _, query = path.partition("?")
     scope = {
         "type": "http",
@@ -125,6 +164,13 @@ def asgi_messages(app: ASGIApp, path: str, headers: dict[str, str] | None = None
         sent.append(message)
 
     async def run() -> None:
+{%- if rows %}
+        if lifespan:
+            assert isinstance(app, Starlette)
+            async with app.router.lifespan_context(app):
+                await app(scope, receive, send)
+            return
+{%- endif %}
         await app(scope, receive, send)
 
     asyncio.run(run())
@@ -156,6 +202,63 @@ def database(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("db") / "items.db"
     create_sample_database(path, ROWS)
     return path
+
+
+def missing_service(reason: str) -> NoReturn:
+    """Skip a test that needs a server nobody named; under REQUIRE_SERVICES=1, fail it."""
+    if os.environ.get("REQUIRE_SERVICES") == "1":
+        pytest.fail(f"{reason} (REQUIRE_SERVICES=1: services are required)")
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> str:
+    """TEST_POSTGRES_URL: a PostgreSQL server where the tests may create and drop databases."""
+    url = os.environ.get("TEST_POSTGRES_URL")
+    if not url:
+        missing_service("set TEST_POSTGRES_URL to a PostgreSQL URL whose role may create databases")
+    return url
+
+
+@contextmanager
+def postgres_database(server: str) -> Iterator[str]:
+    """A new, empty database of its own on `server`, dropped afterwards; yields its URL.
+
+    A unique name, so that many test sessions can share one server.
+    """
+    name = f"test_{uuid.uuid4().hex[:16]}"
+    with psycopg.connect(server, autocommit=True) as admin:
+        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    try:
+        yield urlunsplit(urlsplit(server)._replace(path=f"/{name}"))
+    finally:
+        with psycopg.connect(server, autocommit=True) as admin:
+            drop = sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)")
+            admin.execute(drop.format(sql.Identifier(name)))
+
+
+@pytest.fixture(scope="session")
+def postgres_url(postgres_server: str) -> Iterator[str]:
+    """This session's PostgreSQL database, holding the same rows as `database`."""
+    with postgres_database(postgres_server) as url:
+        asyncio.run(row_source(make_settings(database_url=url)).seed(ROWS))
+        yield url
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def backend(request: pytest.FixtureRequest) -> str:
+    """Each back-end in turn: a test that takes it, or a fixture below, runs on each."""
+    name: str = request.param
+    return name
+
+
+@pytest.fixture(scope="session")
+def database_url(backend: str, request: pytest.FixtureRequest) -> str:
+    """The back-end's database, seeded with the sample's first ROWS rows."""
+    if backend == "sqlite":
+        return sqlite_url(request.getfixturevalue("database"))
+    url: str = request.getfixturevalue("postgres_url")
+    return url
 {%- endif %}
 
 
@@ -201,6 +304,25 @@ def client(base_url: str) -> Iterator[httpx.Client]:
     # One client for the session: each new one loads the CA bundle (~20 ms).
     with httpx.Client(base_url=base_url, timeout=30) as http:
         yield http
+{%- if rows %}
+
+
+@pytest.fixture(scope="session")
+def postgres_client(postgres_url: str) -> Iterator[httpx.Client]:
+    """A client of the service reading the session's PostgreSQL database."""
+    app = create_app(make_settings(database_url=postgres_url))
+    with serve(app) as url, httpx.Client(base_url=url, timeout=30) as http:
+        yield http
+
+
+@pytest.fixture(scope="session")
+def rows_client(backend: str, request: pytest.FixtureRequest) -> httpx.Client:
+    """A client of the service on each back-end in turn (SQLite's is `client`)."""
+    rows: httpx.Client = request.getfixturevalue(
+        "client" if backend == "sqlite" else "postgres_client"
+    )
+    return rows
+{%- endif %}
 {%- if cookiecutter.format_sse %}
 
 

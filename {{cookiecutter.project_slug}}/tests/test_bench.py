@@ -84,7 +84,7 @@ def test_fastapi_native_json_lines_carry_the_same_rows(baseline: FastAPI, databa
     assert (b"content-type", b"application/jsonl") in messages[0]["headers"]
     body = b"".join(message.get("body", b"") for message in messages[1:])
     rows = [json.loads(line) for line in body.split(b"\n")[:-1]]
-    expected = database_rows(database)[:LIMIT]
+    expected = database_rows(sqlite_url(database))[:LIMIT]
     assert rows == [dict(zip(ITEMS.columns, row, strict=True)) for row in expected]
 
 
