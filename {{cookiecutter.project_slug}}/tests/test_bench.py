@@ -1,7 +1,10 @@
 {%- set rows = cookiecutter.format_csv or cookiecutter.format_jsonl or cookiecutter.format_json -%}
+{%- set servers = cookiecutter.format_sse or cookiecutter.format_file or cookiecutter.format_relay -%}
 """The benchmark's parts: each section run small, its report checked (nothing is timed).
 
-The whole benchmark runs in `--quick` mode in the template's own test suite.
+Servers run in a thread of the tests' process and so do the clients: the whole
+benchmark, with its servers and clients in processes of their own, runs in
+`--quick` mode in the template's own test suite.
 """
 
 {% if rows -%}
@@ -11,17 +14,27 @@ import asyncio
 import hashlib
 {% endif -%}
 import json
+{%- if servers %}
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+{%- endif %}
 from pathlib import Path
-{%- if rows %}
+{%- if rows or servers %}
 from urllib.parse import urlsplit
 {%- endif %}
 
 {% if rows -%}
 import httpx
 {% endif -%}
+{% if servers -%}
+import psutil
+{% endif -%}
 import pytest
-{%- if rows %}
+{%- if rows or servers %}
 from fastapi import FastAPI
+{%- endif %}
+{%- if servers %}
+from starlette.types import ASGIApp
 {%- endif %}
 
 from {{ cookiecutter.package_name }} import (
@@ -37,14 +50,20 @@ from {{ cookiecutter.package_name }} import (
     {{ module }},
 {%- endfor %}
 )
+{%- if rows or servers %}
+from {{ cookiecutter.package_name }}.app import {% if rows %}ROW_FORMATS{% if servers %}, {% endif %}{% endif %}{% if servers %}create_app{% endif %}
+{%- endif %}
 {%- if rows %}
-from {{ cookiecutter.package_name }}.app import ROW_FORMATS
 from {{ cookiecutter.package_name }}.bench_rows import {% if cookiecutter.compression != "none" %}compress_only, {% endif %}encode_only
 from {{ cookiecutter.package_name }}.datasets import ITEMS
 from {{ cookiecutter.package_name }}.rows import RowFormat
 from {{ cookiecutter.package_name }}.settings import Settings
+{%- endif %}
+{%- if rows or servers %}
 
-from conftest import asgi_messages, sqlite_url
+from conftest import {{ ((["asgi_messages"] if rows else []) + (["serve"] if servers else []) + (["sqlite_url"] if rows else [])) | join(", ") }}
+{%- endif %}
+{%- if rows %}
 from rowcontract import database_rows
 {%- endif %}
 
@@ -55,6 +74,29 @@ def setup(tmp_path: Path) -> bench_tools.Setup:
     return bench_tools.Setup(
         quick=True, repeat=1, workdir=tmp_path, log=print, env=bench.service_env(tmp_path)
     )
+{%- if servers %}
+
+
+def in_thread(build: Callable[[Mapping[str, str]], ASGIApp]) -> bench_tools.Launcher:
+    """uvicorn in a thread of this process, serving `build(env)`."""
+
+    @contextmanager
+    def launch(env: Mapping[str, str]) -> Iterator[bench_tools.Serving]:
+        with serve(build(env)) as url:
+            yield bench_tools.Serving(urlsplit(url).port or 0, [psutil.Process()])
+
+    return launch
+
+
+def service(env: Mapping[str, str]) -> FastAPI:
+    """The service as `bench` starts it, from the environment `env` adds to."""
+    with pytest.MonkeyPatch.context() as patch:
+        for name, value in env.items():
+            # Its logger is this process's: LOG_LEVEL would quieten the other tests.
+            if name != "LOG_LEVEL":
+                patch.setenv(name, value)
+        return create_app()
+{%- endif %}
 {%- if rows %}
 
 
@@ -116,24 +158,25 @@ def test_the_compressor_alone_compresses_the_whole_body(settings: Settings) -> N
 def test_every_subscriber_receives_every_event_through_post_events(
     setup: bench_tools.Setup,
 ) -> None:
-    results = bench_events.measure(setup, subscribers=20, events=3)
+    results = bench_events.measure(
+        setup, subscribers=20, events=2, launch=in_thread(service), client_processes=0
+    )
     [figure] = results.figures
     assert figure["subscribers_reached"] == figure["streams_complete"] == 20
-    assert figure["deliveries"] == figure["deliveries_expected"] == 60
+    assert figure["deliveries"] == figure["deliveries_expected"] == 40
     assert 0 < figure["min_ms"] <= figure["p50_ms"] <= figure["p99_ms"] <= figure["max_ms"]
     assert figure["publish_p50_ms"] > 0
-    assert figure["client_processes"] == bench_events.CLIENT_PROCESSES
+    assert figure["client_processes"] == 0
     assert [target.unit for target in results.targets] == ["ms", "%"]
     assert results.targets[1].met
-    assert "60 / 60" in results.table
+    assert "40 / 40" in results.table
     assert json.dumps(results.as_dict())
 {%- endif %}
 {%- if cookiecutter.format_file %}
 
 
 def test_every_download_is_the_file(setup: bench_tools.Setup) -> None:
-    uvicorn = {"uvicorn": bench_tools.uvicorn(bench_files.APP)}
-    results = bench_files.measure(setup, mib=2, launchers=uvicorn)
+    results = bench_files.measure(setup, mib=2, launchers={"uvicorn": in_thread(service)})
     file = Path(setup.env["FILES_DIR"]) / bench_files.NAME
     digest = hashlib.sha256(file.read_bytes()).hexdigest()
     assert results.notes["sha256"] == results.notes["downloaded_sha256"]["uvicorn"] == digest
@@ -160,7 +203,8 @@ def test_the_small_ranges_lie_within_the_file() -> None:
 
 
 def test_the_relay_passes_the_whole_body_on(setup: bench_tools.Setup) -> None:
-    results = bench_relay.measure(setup, mib=2)
+    upstream = in_thread(lambda _: bench_relay.upstream)
+    results = bench_relay.measure(setup, mib=2, service=in_thread(service), source=upstream)
     assert [figure["pattern"] for figure in results.figures] == ["upstream", "relay"]
     assert all(figure["body_bytes"] == 2 * 2**20 for figure in results.figures)
     assert all(figure["first_byte_ms"] > 0 for figure in results.figures)

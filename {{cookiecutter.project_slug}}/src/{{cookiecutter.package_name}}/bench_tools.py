@@ -12,7 +12,8 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
@@ -161,15 +162,63 @@ class _PeakRss:
         self.peak = max(self.peak, self._server.rss())
 
 
-# The command that serves on a given port.
-Launcher = Callable[[int], list[str]]
+@dataclass(frozen=True)
+class Serving:
+    """A server that is up: its loopback port, and the processes whose RSS and CPU time count."""
+
+    port: int
+    processes: list[psutil.Process]
+
+
+# How a server is started with an environment, and stopped when the block ends.
+Launcher = Callable[[Mapping[str, str]], AbstractContextManager[Serving]]
+
+
+def in_subprocess(command: Callable[[int], list[str]], health: str = "/healthz") -> Launcher:
+    """Run `command(port)` on a free loopback port, ready once `health` answers 200."""
+
+    @contextmanager
+    def launch(env: Mapping[str, str]) -> Iterator[Serving]:
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            port: int = probe.getsockname()[1]
+        argv = command(port)
+        # The server imports this very package, installed or not.
+        source = str(Path(__file__).resolve().parents[1])
+        path = os.pathsep.join(filter(None, [source, os.environ.get("PYTHONPATH")]))
+        environ = {**os.environ, **env, "PYTHONPATH": path}
+        popen = subprocess.Popen(argv, env=environ)  # noqa: S603 - our own command
+        try:
+            deadline = time.monotonic() + 30
+            while True:
+                if popen.poll() is not None:
+                    msg = f"the server exited with status {popen.returncode}: {argv}"
+                    raise RuntimeError(msg)
+                try:
+                    if get(port, health).status == 200:
+                        break
+                except OSError:
+                    if time.monotonic() > deadline:
+                        raise
+                    time.sleep(0.05)
+            # A server may serve from worker processes of its own: count them all.
+            process = psutil.Process(popen.pid)
+            yield Serving(port, [process, *process.children(recursive=True)])
+        finally:
+            popen.terminate()
+            try:
+                popen.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                popen.kill()
+                popen.wait()
+
+    return launch
 
 
 def uvicorn(app: str, *, factory: bool = False) -> Launcher:
-    """The command for uvicorn serving `app` (module:attribute), as the service is deployed."""
-
-    def command(port: int) -> list[str]:
-        return [
+    """Start uvicorn serving `app` (module:attribute) in a subprocess, as deployed."""
+    return in_subprocess(
+        lambda port: [
             sys.executable,
             "-m",
             "uvicorn",
@@ -180,44 +229,22 @@ def uvicorn(app: str, *, factory: bool = False) -> Launcher:
             "--log-level=warning",
             "--no-access-log",
         ]
-
-    return command
+    )
 
 
 class Server:
-    """A server in a subprocess on a free loopback port, ready once `health` answers 200."""
+    """A server started by `launch`: its port, and the RSS and CPU time of its processes."""
 
-    def __init__(self, launch: Launcher, env: Mapping[str, str], health: str = "/healthz") -> None:
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            self.port: int = probe.getsockname()[1]
-        self._command = launch(self.port)
-        # The server imports this very package, installed or not.
-        source = str(Path(__file__).resolve().parents[1])
-        path = os.pathsep.join(filter(None, [source, os.environ.get("PYTHONPATH")]))
-        self._env = {**os.environ, **env, "PYTHONPATH": path}
-        self._health = health
-        self._popen: subprocess.Popen[bytes] | None = None
+    def __init__(self, launch: Launcher, env: Mapping[str, str]) -> None:
+        self._running = launch(env)
+        self.port = 0
         self._processes: list[psutil.Process] = []
         self.idle_rss = 0
 
     def __enter__(self) -> Self:
-        self._popen = subprocess.Popen(self._command, env=self._env)  # noqa: S603 - our own command
-        process = psutil.Process(self._popen.pid)
-        deadline = time.monotonic() + 30
-        while True:
-            if self._popen.poll() is not None:
-                msg = f"the server exited with status {self._popen.returncode}: {self._command}"
-                raise RuntimeError(msg)
-            try:
-                if get(self.port, self._health).status == 200:
-                    break
-            except OSError:
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.05)
-        # A server may serve from worker processes of its own: count them all.
-        self._processes = [process, *process.children(recursive=True)]
+        serving = self._running.__enter__()
+        self.port = serving.port
+        self._processes = serving.processes
         self.idle_rss = self.rss()
         return self
 
@@ -227,13 +254,7 @@ class Server:
         error: BaseException | None,
         traceback: TracebackType | None,
     ) -> None:
-        if self._popen is not None:
-            self._popen.terminate()
-            try:
-                self._popen.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self._popen.kill()
-                self._popen.wait()
+        self._running.__exit__(kind, error, traceback)
 
     def settle(self) -> None:
         """Take the current RSS as the level growth is measured from (call after a warm-up)."""
