@@ -10,6 +10,7 @@ from pydantic_core import ErrorDetails
 from pydantic_settings import BaseSettings, SettingsConfigDict
 {%- set rows = cookiecutter.format_csv or cookiecutter.format_jsonl or cookiecutter.format_json %}
 {%- set local = [
+    "from .broker import MEMORY, Broker, BrokerUrl" if cookiecutter.format_sse else "",
     "from .database import SqliteUrl" if rows else "",
     "from .upstream import UpstreamUrl" if cookiecutter.format_relay else "",
 ] | select | list %}
@@ -128,6 +129,28 @@ class Settings(BaseSettings):
         le=100_000,
         description="Events a subscriber may fall behind before it is dropped to reconnect.",
     )
+    broker_url: Broker = Field(
+        default=BrokerUrl(MEMORY),
+        description="Where events go: memory:// (this process alone) or "
+        "redis[s]://[[user]:password@]host[:port][/db] (one feed for every process).",
+    )
+    sse_stream: str = Field(
+        default="events",
+        pattern=r"^[A-Za-z0-9_.:{}-]{1,200}$",
+        description="The Redis stream (key) events go through; services sharing one feed share it.",
+    )
+    broker_timeout_seconds: float = Field(
+        default=5,
+        gt=0,
+        le=300,
+        description="Seconds to connect to the broker, or for it to answer, before giving up.",
+    )
+    broker_backoff_max_seconds: float = Field(
+        default=5,
+        gt=0,
+        le=300,
+        description="Longest wait between attempts to reach the broker again after losing it.",
+    )
 {%- endif %}
     log_level: Literal["debug", "info", "warning", "error"] = "info"
 
@@ -153,4 +176,10 @@ def _shown(problem: ErrorDetails) -> str:
     """The refused value, quoted; masked when the setting is a secret, even a wrong one."""
     field = Settings.model_fields.get(str(problem["loc"][0]))
     annotation = field.annotation if field else None
-    return "'***'" if SecretStr in (annotation, *get_args(annotation)) else repr(problem["input"])
+    for kind in (annotation, *get_args(annotation)):
+        if kind is SecretStr:
+            return "'***'"
+        if isinstance(kind, type) and issubclass(kind, SecretStr):
+            # A secret type of its own (a URL) shows what it shows of a valid value.
+            return repr(str(kind(str(problem["input"]))))
+    return repr(problem["input"])
