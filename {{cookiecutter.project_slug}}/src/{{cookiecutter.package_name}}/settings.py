@@ -109,7 +109,7 @@ class Settings(BaseSettings):
         default=1000,
         ge=0,
         le=1_000_000,
-        description="Events kept in memory for Last-Event-ID replay.",
+        description="Events kept (in memory, or in the Redis stream) for Last-Event-ID replay.",
     )
     sse_keepalive_seconds: float = Field(
         default=15,
