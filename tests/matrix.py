@@ -53,6 +53,12 @@ SUPPORTED: list[Answers] = [
     for chunk in (CHUNK_MIN, CHUNK_MAX)
 ]
 
+# Renders whose suites also run against PostgreSQL, Redis and nginx (the tests
+# marked `services`); every other render runs on SQLite and the in-process hub.
+WITH_SERVICES: frozenset[str] = frozenset(
+    combo_id(answers(FORMATS, compression)) for compression in COMPRESSIONS
+)
+
 # No format at all is refused by the pre-generation hook.
 UNSUPPORTED: list[Answers] = [answers((), compression) for compression in COMPRESSIONS]
 

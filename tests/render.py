@@ -50,7 +50,11 @@ _forks = multiprocessing.get_context("forkserver")
 _forks.set_forkserver_preload(_PRELOAD)
 
 
-def _suite(project: str, log: str) -> None:
+# What the generated suites read to reach the servers of their `services` tests.
+SERVICE_VARIABLES = ("TEST_POSTGRES_URL", "TEST_REDIS_URL", "REQUIRE_SERVICES")
+
+
+def _suite(project: str, log: str, services: bool) -> None:
     os.chdir(project)
     with open(log, "wb") as out:
         os.dup2(out.fileno(), 1)
@@ -59,14 +63,22 @@ def _suite(project: str, log: str) -> None:
 
     # Plugins imported by the server (anyio's) cannot have their asserts
     # rewritten here; that warning is the fork server's doing, not the suite's.
-    ignore = "ignore::pytest.PytestAssertRewriteWarning"
-    sys.exit(int(pytest.main(["-q", "-p", "no:cacheprovider", "-W", ignore])))
+    args = ["-q", "-p", "no:cacheprovider", "-W", "ignore::pytest.PytestAssertRewriteWarning"]
+    if not services:
+        for name in SERVICE_VARIABLES:
+            os.environ.pop(name, None)
+        args += ["-m", "not services"]
+    sys.exit(int(pytest.main(args)))
 
 
-def run_suite(project: Path) -> tuple[int, str]:
-    """Run the project's own test suite as `pytest` would; return its exit code and output."""
+def run_suite(project: Path, *, services: bool = False) -> tuple[int, str]:
+    """Run the project's own test suite as `pytest` would; return its exit code and output.
+
+    With `services`, its tests of PostgreSQL, Redis and nginx run too, against
+    the servers the environment names; otherwise they are deselected.
+    """
     log = project.parent / f"{project.name}-pytest.log"
-    child = _forks.Process(target=_suite, args=(str(project), str(log)))
+    child = _forks.Process(target=_suite, args=(str(project), str(log), services))
     child.start()
     child.join()
     return child.exitcode if child.exitcode is not None else -1, log.read_text(errors="replace")

@@ -1,4 +1,4 @@
-"""The benchmark every render carries: it runs (in --quick mode) and it is absent without rows.
+"""The benchmark every render carries: it runs (in --quick mode), with a section per feature.
 
 Nothing here is timed: the figures are reported by the benchmark, never asserted.
 """
@@ -36,6 +36,14 @@ def test_the_quick_benchmark_runs_on_the_default_render(tmp_path: Path) -> None:
             "--quick",
             "--rows",
             "2000",
+            "--subscribers",
+            "100",
+            "--events",
+            "5",
+            "--file-mib",
+            "16",
+            "--relay-mib",
+            "16",
             "--output",
             str(report_path),
         ],
@@ -48,7 +56,20 @@ def test_the_quick_benchmark_runs_on_the_default_render(tmp_path: Path) -> None:
     )
     assert result.returncode == 0, result.stderr[-3000:]
     report = json.loads(report_path.read_text())
-    measured = {(f["section"], f["pattern"], f["encoding"]) for f in report["figures"]}
+    sections = report["sections"]
+    assert list(sections) == ["rows", "events", "files", "relay"]
+    for name, section in sections.items():
+        assert section["table"] in result.stdout
+        assert f"{name}: {report['titles'][name]}" in result.stdout
+        assert section["targets"]
+    assert report["verdicts"] in result.stdout
+    assert {"cpu_count", "cpu_model", "python", "platform", "packages"} <= set(report["machine"])
+    # Nothing of the run is left in the project.
+    assert not (project / "files").exists()
+    assert not (project / "data").exists()
+
+    rows = sections["rows"]["figures"]
+    measured = {(f["section"], f["pattern"], f["encoding"]) for f in rows}
     for suffix in ("csv", "jsonl", "json"):
         for pattern, encoding in [
             ("service", "identity"),
@@ -59,15 +80,45 @@ def test_the_quick_benchmark_runs_on_the_default_render(tmp_path: Path) -> None:
         ]:
             assert (suffix, pattern, encoding) in measured
     assert ("jsonl", "fastapi-native", "identity") in measured
-    assert all(f["rows"] in (2000, 200) and f["payload_bytes"] > 0 for f in report["figures"])
-    assert {"cpu_count", "cpu_model", "python", "platform", "packages"} <= set(report["machine"])
-    assert report["targets"]
-    assert report["table"] in result.stdout
-    assert report["verdicts"] in result.stdout
+    assert all(f["rows"] in (2000, 200) and f["payload_bytes"] > 0 for f in rows)
+
+    [events] = sections["events"]["figures"]
+    assert events["subscribers_reached"] == events["streams_complete"] == 100
+    assert events["deliveries"] == events["deliveries_expected"] == 500
+    assert 0 < events["min_ms"] <= events["p50_ms"] <= events["p99_ms"] <= events["max_ms"]
+
+    files = sections["files"]
+    downloaded = files["settings"]["downloaded_sha256"]
+    assert "uvicorn" in downloaded
+    assert set(downloaded.values()) == {files["settings"]["sha256"]}
+    full = [f for f in files["figures"] if f["pattern"] == "full"]
+    assert {f["server"] for f in full} == set(downloaded)
+    assert all(f["body_bytes"] == 16 * 2**20 and f["mb_per_s"] > 0 for f in full)
+
+    relay = sections["relay"]["figures"]
+    assert [f["pattern"] for f in relay] == ["upstream", "relay"]
+    assert all(f["body_bytes"] == 16 * 2**20 for f in relay)
 
 
-def test_a_render_without_row_formats_has_no_benchmark(tmp_path: Path) -> None:
-    project = render(tmp_path, compression="none", **NO_ROWS)
-    names = {path.name for path in project.rglob("*")}
-    assert not {name for name in names if "bench" in name}
-    assert "psutil" not in (project / "pyproject.toml").read_text()
+@pytest.mark.parametrize(
+    ("answers", "modules"),
+    [
+        (NO_ROWS | {"format_file": False, "format_relay": False}, {"bench_events"}),
+        (NO_ROWS | {"format_sse": False, "format_relay": False}, {"bench_files"}),
+        (NO_ROWS | {"format_sse": False, "format_file": False}, {"bench_relay"}),
+        (
+            {"format_sse": False, "format_file": False, "format_relay": False},
+            {"bench_rows", "bench_baseline"},
+        ),
+    ],
+    ids=["sse", "file", "relay", "rows"],
+)
+def test_every_render_has_a_benchmark_with_its_own_sections(
+    tmp_path: Path, answers: dict[str, bool], modules: set[str]
+) -> None:
+    project = render(tmp_path, compression="none", **answers)
+    package = project / "src" / "streaming_api"
+    benches = {path.stem for path in package.glob("bench*.py")}
+    assert benches == {"bench", "bench_tools"} | modules
+    assert "psutil" in (project / "pyproject.toml").read_text()
+    assert "python -m streaming_api.bench" in (project / "README.md").read_text()

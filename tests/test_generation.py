@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from cookiecutter.exceptions import FailedHookException
 
-from tests.matrix import FORMATS, SUPPORTED, UNSUPPORTED, answers, combo_id
+from tests.matrix import FORMATS, SUPPORTED, UNSUPPORTED, WITH_SERVICES, answers, combo_id
 from tests.render import ROOT, leftovers, render, run, run_suite
 
 # What each option leaves in a render; none of it may appear when the option is off.
@@ -23,14 +23,14 @@ TRACES: dict[str, list[str]] = {
     "csv": [r"csv_format", r"items\.csv"],
     "jsonl": [r"jsonl_format", r"items\.jsonl"],
     "json": [r"json_format", r"items\.json\b"],
-    "rows": [r"DATABASE_URL", r"database_url", r"sqlite", r"/items\."],
+    "rows": [r"DATABASE_URL", r"database_url", r"sqlite", r"/items\.", r"(?i)postgres"],
     "sse": [
         r"PUBLISH_TOKEN",
         r"publish_token",
         r"EventSource",
         r"GET /events",
         r"BROKER_URL",
-        r"(?i)redis",
+        r"(?i)\bredis\b",
     ],
     "file": [r"FILES_DIR", r"files_dir", r"/files/"],
     "relay": [r"UPSTREAM_URL", r"upstream_url", r"/relay/"],
@@ -200,7 +200,7 @@ def test_render(
     result = run(["mypy", "--cache-dir", str(mypy_cache)], cwd=project)
     assert result.returncode == 0, result.stdout + result.stderr
     stage("mypy")
-    code, output = run_suite(project)
+    code, output = run_suite(project, services=combo_id(context) in WITH_SERVICES)
     assert code == 0, output[-6000:]
     stage("suite")
     record_property(

@@ -2,6 +2,9 @@
 """Shared fixtures: a seeded database, the app, and a real uvicorn server on loopback."""
 
 import asyncio
+{%- if rows %}
+import os
+{%- endif %}
 {%- if cookiecutter.format_sse %}
 import secrets
 {%- endif %}
@@ -11,33 +14,57 @@ import tempfile
 {%- endif %}
 import threading
 import time
-from collections.abc import {% if cookiecutter.format_sse %}Callable, {% endif %}Iterator
-from contextlib import contextmanager
-{%- if rows or cookiecutter.format_file %}
+{%- if rows %}
+import uuid
+{%- endif %}
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager
+from dataclasses import dataclass
 from pathlib import Path
+{%- if rows %}
+from typing import NoReturn
+from urllib.parse import urlsplit, urlunsplit
 {%- endif %}
 
 import httpx
+{%- if rows %}
+import psycopg
+{%- endif %}
 import pytest
 import uvicorn
 {%- if cookiecutter.format_sse %}
 from fastapi import FastAPI
+{%- endif %}
+{%- if rows %}
+from psycopg import sql
+{%- endif %}
+{%- if cookiecutter.format_sse %}
 from pydantic import SecretStr
+{%- endif %}
+{%- if rows %}
+from starlette.applications import Starlette
 {%- endif %}
 from starlette.types import ASGIApp, Message
 
 from {{ cookiecutter.package_name }}.app import create_app
 {%- if rows %}
+from {{ cookiecutter.package_name }}.database import row_source
 from {{ cookiecutter.package_name }}.seed import create_sample_database
 {%- endif %}
 from {{ cookiecutter.package_name }}.settings import Settings
 {%- if cookiecutter.format_sse %}
 
 from brokers import shared_redis_url, stream_keys
+from nginxproxy import nginx
+{%- else %}
+
+from nginxproxy import nginx
 {%- endif %}
 {%- if rows %}
 
 ROWS = 3_000
+# The row tests run on each: the same assertions for every back-end.
+BACKENDS = ("sqlite", "postgres")
 {%- endif %}
 {%- if cookiecutter.format_sse %}
 
@@ -82,8 +109,41 @@ def serve(app: ASGIApp) -> Iterator[str]:
         thread.join(timeout=10)
 
 
+@dataclass(frozen=True)
+class Proxied:
+    """nginx's URL, and the URLs of the two replicas behind it."""
+
+    url: str
+    replicas: tuple[str, str]
+
+
+@contextmanager
+def replicas_behind_nginx(apps: Sequence[ASGIApp], folder: Path) -> Iterator[Proxied]:
+    """Serve two apps, then nginx in front of them with the project's config."""
+    first, second = apps
+    with serve(first) as one, serve(second) as two:
+        addresses = [url.removeprefix("http://") for url in (one, two)]
+        with nginx(addresses, folder) as url:
+            yield Proxied(url, (one, two))
+
+
+{% if rows -%}
+def asgi_messages(
+    app: ASGIApp,
+    path: str,
+    headers: dict[str, str] | None = None,
+    *,
+    lifespan: bool = False,
+) -> list[Message]:
+    """Every message `app` sends for GET `path`: shows exactly how the body was cut.
+
+    With `lifespan`, inside the app's lifespan, as a server runs it: a
+    PostgreSQL pool is open only then.
+    """
+{%- else -%}
 def asgi_messages(app: ASGIApp, path: str, headers: dict[str, str] | None = None) -> list[Message]:
     """Every message `app` sends for GET `path`: shows exactly how the body was cut."""
+{%- endif %}
     target, _, query = path.partition("?")
     scope = {
         "type": "http",
@@ -112,6 +172,13 @@ def asgi_messages(app: ASGIApp, path: str, headers: dict[str, str] | None = None
         sent.append(message)
 
     async def run() -> None:
+{%- if rows %}
+        if lifespan:
+            assert isinstance(app, Starlette)
+            async with app.router.lifespan_context(app):
+                await app(scope, receive, send)
+            return
+{%- endif %}
         await app(scope, receive, send)
 
     asyncio.run(run())
@@ -143,6 +210,63 @@ def database(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("db") / "items.db"
     create_sample_database(path, ROWS)
     return path
+
+
+def missing_service(reason: str) -> NoReturn:
+    """Skip a test that needs a server nobody named; under REQUIRE_SERVICES=1, fail it."""
+    if os.environ.get("REQUIRE_SERVICES") == "1":
+        pytest.fail(f"{reason} (REQUIRE_SERVICES=1: services are required)")
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> str:
+    """TEST_POSTGRES_URL: a PostgreSQL server where the tests may create and drop databases."""
+    url = os.environ.get("TEST_POSTGRES_URL")
+    if not url:
+        missing_service("set TEST_POSTGRES_URL to a PostgreSQL URL whose role may create databases")
+    return url
+
+
+@contextmanager
+def postgres_database(server: str) -> Iterator[str]:
+    """A new, empty database of its own on `server`, dropped afterwards; yields its URL.
+
+    A unique name, so that many test sessions can share one server.
+    """
+    name = f"test_{uuid.uuid4().hex[:16]}"
+    with psycopg.connect(server, autocommit=True) as admin:
+        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    try:
+        yield urlunsplit(urlsplit(server)._replace(path=f"/{name}"))
+    finally:
+        with psycopg.connect(server, autocommit=True) as admin:
+            drop = sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)")
+            admin.execute(drop.format(sql.Identifier(name)))
+
+
+@pytest.fixture(scope="session")
+def postgres_url(postgres_server: str) -> Iterator[str]:
+    """This session's PostgreSQL database, holding the same rows as `database`."""
+    with postgres_database(postgres_server) as url:
+        asyncio.run(row_source(make_settings(database_url=url)).seed(ROWS))
+        yield url
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def backend(request: pytest.FixtureRequest) -> str:
+    """Each back-end in turn: a test that takes it, or a fixture below, runs on each."""
+    name: str = request.param
+    return name
+
+
+@pytest.fixture(scope="session")
+def database_url(backend: str, request: pytest.FixtureRequest) -> str:
+    """The back-end's database, seeded with the sample's first ROWS rows."""
+    if backend == "sqlite":
+        return sqlite_url(request.getfixturevalue("database"))
+    url: str = request.getfixturevalue("postgres_url")
+    return url
 {%- endif %}
 
 
@@ -167,11 +291,46 @@ def base_url(settings: Settings) -> Iterator[str]:
         yield url
 
 
+@pytest.fixture
+def behind_nginx(
+    settings: Settings, tmp_path: Path
+) -> Callable[..., AbstractContextManager[Proxied]]:
+    """Start two replicas behind nginx, with the test settings changed by keyword.
+
+    For what the replicas must share, e.g. `behind_nginx(broker_url=...)`.
+    """
+
+    def start(**changes: object) -> AbstractContextManager[Proxied]:
+        changed = make_settings(**(settings.model_dump() | changes))
+        return replicas_behind_nginx([create_app(changed), create_app(changed)], tmp_path)
+
+    return start
+
+
 @pytest.fixture(scope="session")
 def client(base_url: str) -> Iterator[httpx.Client]:
     # One client for the session: each new one loads the CA bundle (~20 ms).
     with httpx.Client(base_url=base_url, timeout=30) as http:
         yield http
+{%- if rows %}
+
+
+@pytest.fixture(scope="session")
+def postgres_client(postgres_url: str) -> Iterator[httpx.Client]:
+    """A client of the service reading the session's PostgreSQL database."""
+    app = create_app(make_settings(database_url=postgres_url))
+    with serve(app) as url, httpx.Client(base_url=url, timeout=30) as http:
+        yield http
+
+
+@pytest.fixture(scope="session")
+def rows_client(backend: str, request: pytest.FixtureRequest) -> httpx.Client:
+    """A client of the service on each back-end in turn (SQLite's is `client`)."""
+    rows: httpx.Client = request.getfixturevalue(
+        "client" if backend == "sqlite" else "postgres_client"
+    )
+    return rows
+{%- endif %}
 {%- if cookiecutter.format_sse %}
 
 

@@ -21,7 +21,8 @@ def test_defaults_are_the_answers_the_project_was_made_with() -> None:
     assert settings.chunk_size == {{ cookiecutter.chunk_size }}
 {%- endif %}
 {%- if rows %}
-    assert settings.database_url == "sqlite:///./data/items.db"
+    assert settings.database_url.get_secret_value() == "sqlite:///./data/items.db"
+    assert settings.database_pool_max == 10
 {%- endif %}
 {%- if cookiecutter.format_file %}
     assert settings.files_dir == Path("files")
@@ -50,8 +51,16 @@ def test_defaults_are_the_answers_the_project_was_made_with() -> None:
         ("CHUNK_SIZE", "lots"),
 {%- endif %}
 {%- if rows %}
-        ("DATABASE_URL", "postgres://db/items"),
+        ("DATABASE_URL", "mysql://db/items"),
+        ("DATABASE_URL", "postgresql://db"),
+        ("DATABASE_URL", "postgresql://db:port/items"),
+        ("DATABASE_URL", "postgresql://[db/items"),
+        ("DATABASE_URL", "sqlite://items.db"),
+        ("DATABASE_URL", "items.db"),
         ("BATCH_SIZE", "0"),
+        ("DATABASE_POOL_MAX", "0"),
+        ("DATABASE_POOL_TIMEOUT", "0"),
+        ("DATABASE_CONNECT_TIMEOUT", "1"),
 {%- endif %}
 {%- if cookiecutter.format_relay %}
         ("UPSTREAM_URL", "ftp://files.example.com"),
@@ -157,6 +166,68 @@ def test_a_refused_publish_token_is_not_printed(monkeypatch: pytest.MonkeyPatch)
     message = str(stopped.value)
     assert message.startswith("invalid settings: PUBLISH_TOKEN='***': ")
     assert "short-secret" not in message
+{%- endif %}
+
+
+{%- if rows %}
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "sqlite:///data/items.db",
+        "sqlite:////var/lib/items.db",
+        "postgresql://app:secret@db.example.com:5432/items",
+        "postgres://db/items?sslmode=require",
+        "postgresql://h1:5432,h2:5433/items",
+        "postgresql:///items",
+    ],
+)
+def test_database_url_takes_sqlite_and_postgresql(
+    monkeypatch: pytest.MonkeyPatch, url: str
+) -> None:
+    monkeypatch.setenv("DATABASE_URL", url)
+    assert Settings().database_url.get_secret_value() == url
+
+
+@pytest.mark.parametrize(
+    ("url", "shown"),
+    [
+        ("mysql://app:hunter2-secret@db/items", "mysql://app:***@db/items"),
+        ("postgresql://app:hunter2-secret@db:5432", "postgresql://app:***@db:5432"),
+        ("postgresql://app@db?password=hunter2-secret", "postgresql://app@db?password=***"),
+    ],
+)
+def test_a_refused_database_url_is_named_without_its_password(
+    monkeypatch: pytest.MonkeyPatch, url: str, shown: str
+) -> None:
+    monkeypatch.setenv("DATABASE_URL", url)
+    with pytest.raises(SystemExit) as stopped:
+        load_settings()
+    message = str(stopped.value)
+    assert message.startswith(f"invalid settings: DATABASE_URL={shown!r}: ")
+    assert "sqlite:///" in message
+    assert "postgresql://" in message
+    assert "hunter2-secret" not in message
+    assert "\n" not in message
+
+
+def test_a_pool_smaller_than_its_minimum_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DATABASE_POOL_MIN", "5")
+    monkeypatch.setenv("DATABASE_POOL_MAX", "2")
+    with pytest.raises(SystemExit) as stopped:
+        load_settings()
+    assert "DATABASE_POOL_MAX='2': Value error, must be at least DATABASE_POOL_MIN (5)" in str(
+        stopped.value
+    )
+
+
+def test_the_database_password_stays_out_of_reprs(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DATABASE_URL", "postgresql://app:hunter2-secret@db:5432/items")
+    settings = Settings()
+    for shown in (repr(settings), str(settings), settings.model_dump_json()):
+        assert "hunter2-secret" not in shown
+    assert "postgresql://app:***@db:5432/items" in repr(settings)
 {%- endif %}
 
 

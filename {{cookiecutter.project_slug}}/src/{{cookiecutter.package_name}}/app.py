@@ -23,9 +23,8 @@ from . import {{ (["TITLE"] + ((formats + (["rows"] if rows else []) + (["events
 from .compression import CompressionMiddleware
 {%- endif %}
 {%- if rows %}
-from .database import database_path
+from .database import row_source
 from .datasets import DATASETS
-from .seed import ensure_database
 {%- endif %}
 from .settings import Settings, load_settings
 {%- if rows %}
@@ -52,13 +51,20 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or load_settings()
     logging.basicConfig(format="%(levelname)s:\t%(name)s: %(message)s")
     logging.getLogger(__package__).setLevel(settings.log_level.upper())
+{%- if rows %}
+    source = row_source(settings)
+{%- endif %}
 
     @asynccontextmanager
     async def lifespan({{ "app" if cookiecutter.format_sse else "_" }}: FastAPI) -> AsyncIterator[None]:
-{%- if rows %}
-        await ensure_database(database_path(settings.database_url), settings.sample_rows)
-{%- endif %}
-{%- if cookiecutter.format_sse %}
+{%- if rows and cookiecutter.format_sse %}
+        async with source.running(), events.open_hub(settings) as hub:
+            app.state.hub = hub
+            yield
+{%- elif rows %}
+        async with source.running():
+            yield
+{%- elif cookiecutter.format_sse %}
         async with events.open_hub(settings) as hub:
             app.state.hub = hub
             yield
@@ -82,7 +88,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return {"status": "ok"}
 {%- endif %}
 {% if rows %}
-    app.include_router(rows.router(settings, DATASETS, ROW_FORMATS))
+    app.include_router(rows.router(settings, source, DATASETS, ROW_FORMATS))
 {%- endif %}
 {%- if cookiecutter.format_sse %}
     app.include_router(events.router(settings))

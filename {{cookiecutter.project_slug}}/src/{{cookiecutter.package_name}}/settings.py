@@ -1,3 +1,4 @@
+{%- set rows = cookiecutter.format_csv or cookiecutter.format_jsonl or cookiecutter.format_json -%}
 """Service settings, read once from the environment (and `.env`)."""
 
 {% if cookiecutter.format_file -%}
@@ -5,13 +6,12 @@ from pathlib import Path
 {% endif -%}
 from typing import Literal, get_args
 
-from pydantic import Field{% if cookiecutter.format_relay %}, HttpUrl{% endif %}, SecretStr, ValidationError, field_validator
+from pydantic import Field{% if cookiecutter.format_relay %}, HttpUrl{% endif %}, SecretStr, ValidationError, {% if rows %}ValidationInfo, {% endif %}field_validator
 from pydantic_core import ErrorDetails
 from pydantic_settings import BaseSettings, SettingsConfigDict
-{%- set rows = cookiecutter.format_csv or cookiecutter.format_jsonl or cookiecutter.format_json %}
 {%- set local = [
     "from .broker import MEMORY, Broker, BrokerUrl" if cookiecutter.format_sse else "",
-    "from .database import SqliteUrl" if rows else "",
+    "from .database import DatabaseUrl, DatabaseUrlSetting" if rows else "",
     "from .upstream import UpstreamUrl" if cookiecutter.format_relay else "",
 ] | select | list %}
 {%- if local %}
@@ -26,9 +26,36 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_file=".env", extra="ignore")
 {%- if rows %}
 
-    database_url: SqliteUrl = Field(
-        default="sqlite:///./data/items.db",
-        description="Where rows come from: sqlite:///relative/path or sqlite:////absolute/path.",
+    database_url: DatabaseUrlSetting = Field(
+        default=DatabaseUrl("sqlite:///./data/items.db"),
+        description=(
+            "Where rows come from: sqlite:///relative/path, sqlite:////absolute/path, "
+            "or postgresql://user:password@host:port/database."
+        ),
+    )
+    database_pool_min: int = Field(
+        default=1,
+        ge=0,
+        le=1000,
+        description="PostgreSQL connections the pool keeps open when idle.",
+    )
+    database_pool_max: int = Field(
+        default=10,
+        ge=1,
+        le=1000,
+        description="PostgreSQL connections open at most: exports streaming at once.",
+    )
+    database_pool_timeout: float = Field(
+        default=5.0,
+        gt=0,
+        le=300,
+        description="Seconds a request waits for a free PostgreSQL connection before a 503.",
+    )
+    database_connect_timeout: int = Field(
+        default=5,
+        ge=2,
+        le=300,
+        description="Seconds to open one PostgreSQL connection (libpq's minimum is 2).",
     )
     sample_rows: int = Field(
         default=1000,
@@ -158,6 +185,17 @@ class Settings(BaseSettings):
     @classmethod
     def _any_case(cls, value: object) -> object:
         return value.lower() if isinstance(value, str) else value
+{%- if rows %}
+
+    @field_validator("database_pool_max")
+    @classmethod
+    def _at_least_min(cls, value: int, info: ValidationInfo) -> int:
+        smallest = info.data.get("database_pool_min", 0)
+        if value < smallest:
+            msg = f"must be at least DATABASE_POOL_MIN ({smallest})"
+            raise ValueError(msg)
+        return value
+{%- endif %}
 
 
 def load_settings() -> Settings:
@@ -173,7 +211,7 @@ def load_settings() -> Settings:
 
 
 def _shown(problem: ErrorDetails) -> str:
-    """The refused value, quoted; masked when the setting is a secret, even a wrong one."""
+    """The refused value, quoted; a secret is masked, even a wrong one{% if rows or cookiecutter.format_sse %} (a URL's password){% endif %}."""
     field = Settings.model_fields.get(str(problem["loc"][0]))
     annotation = field.annotation if field else None
     for kind in (annotation, *get_args(annotation)):

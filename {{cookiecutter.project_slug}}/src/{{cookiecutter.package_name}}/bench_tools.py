@@ -8,12 +8,11 @@ longer than the server needed to send them, which would flatter every ratio.
 import os
 import platform
 import socket
-import sqlite3
 import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
@@ -26,41 +25,7 @@ import psutil
 MB = 1_000_000
 MIB = 1024 * 1024
 # The server's HTTP stack: it runs in another process, so it is not loaded here.
-SERVER_PACKAGES = ("uvicorn", "uvloop", "httptools")
-
-
-@dataclass(frozen=True)
-class Figure:
-    """One line of the table: one stream, produced one way, measured once."""
-
-    section: str
-    pattern: str
-    encoding: str
-    rows: int
-    payload_bytes: int
-    wire_bytes: int
-    seconds: float
-    cpu_seconds: float
-    first_byte_ms: float | None = None
-    rss_growth_mib: float | None = None
-
-    @property
-    def mb_per_s(self) -> float:
-        """Payload (uncompressed) megabytes per second."""
-        return self.payload_bytes / MB / self.seconds
-
-    @property
-    def rows_per_s(self) -> float:
-        """Rows per second."""
-        return self.rows / self.seconds
-
-    def as_dict(self) -> dict[str, Any]:
-        """Every field and the derived rates, for the JSON report."""
-        return {
-            **self.__dict__,
-            "mb_per_s": round(self.mb_per_s, 2),
-            "rows_per_s": round(self.rows_per_s),
-        }
+SERVER_PACKAGES = ("uvicorn", "uvloop", "httptools"{% if cookiecutter.format_file %}, "granian"{% endif %})
 
 
 @dataclass(frozen=True)
@@ -85,28 +50,35 @@ class Target:
 
 @dataclass
 class Results:
-    """What a section measured."""
+    """What a section measured: its table, its figures and settings for the report, its targets."""
 
-    figures: list[Figure] = field(default_factory=list)
+    section: str
+    title: str
+    table: str
+    figures: list[dict[str, Any]]
     targets: list[Target] = field(default_factory=list)
     notes: dict[str, Any] = field(default_factory=dict)
 
-    def extend(self, other: "Results") -> None:
-        """Add another section's results to these."""
-        self.figures += other.figures
-        self.targets += other.targets
-        self.notes |= other.notes
+    def as_dict(self) -> dict[str, Any]:
+        """The section's part of the JSON report."""
+        return {
+            "settings": self.notes,
+            "figures": self.figures,
+            "table": self.table,
+            "targets": [target.as_dict() for target in self.targets],
+        }
 
 
 @dataclass(frozen=True)
 class Setup:
     """How a run was asked for: shared by every section."""
 
-    rows: int
-    small_rows: int
+    quick: bool
     repeat: int
     workdir: Path
     log: Callable[[str], None]
+    # The service's environment: everything it writes stays in `workdir`.
+    env: Mapping[str, str]
 
 
 @dataclass(frozen=True)
@@ -138,11 +110,14 @@ class _Response:
         self.complete = True
 
 
-def get(port: int, target: str, encoding: str = "identity") -> Transfer:
+def get(
+    port: int, target: str, encoding: str = "identity", headers: Mapping[str, str] | None = None
+) -> Transfer:
     """GET `target` from 127.0.0.1:`port` on a new connection; read the body, keep only its size."""
+    extra = "".join(f"{name}: {value}\r\n" for name, value in (headers or {}).items())
     request = (
         f"GET {target} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
-        f"Accept-Encoding: {encoding}\r\nConnection: close\r\n\r\n"
+        f"Accept-Encoding: {encoding}\r\n{extra}Connection: close\r\n\r\n"
     )
     response = _Response()
     parser = httptools.HttpResponseParser(response)
@@ -163,18 +138,18 @@ def get(port: int, target: str, encoding: str = "identity") -> Transfer:
 
 
 class _PeakRss:
-    """Sample a process's resident set size in a thread; keep the highest."""
+    """Sample the resident set size of a server's processes in a thread; keep the highest."""
 
-    def __init__(self, process: psutil.Process, interval: float = 0.002) -> None:
-        self._process = process
+    def __init__(self, server: "Server", interval: float = 0.002) -> None:
+        self._server = server
         self._interval = interval
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._sample, daemon=True)
-        self.peak = process.memory_info().rss
+        self.peak = server.rss()
 
     def _sample(self) -> None:
         while not self._stop.wait(self._interval):
-            self.peak = max(self.peak, self._process.memory_info().rss)
+            self.peak = max(self.peak, self._server.rss())
 
     def __enter__(self) -> Self:
         self._thread.start()
@@ -183,47 +158,67 @@ class _PeakRss:
     def __exit__(self, *_: object) -> None:
         self._stop.set()
         self._thread.join()
-        self.peak = max(self.peak, self._process.memory_info().rss)
+        self.peak = max(self.peak, self._server.rss())
 
 
-class Server:
-    """An ASGI app served by uvicorn in a subprocess on a free loopback port."""
+# The command that serves on a given port.
+Launcher = Callable[[int], list[str]]
 
-    def __init__(self, app: str, env: Mapping[str, str], *, factory: bool = False) -> None:
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            self.port: int = probe.getsockname()[1]
-        self._command = [
+
+def uvicorn(app: str, *, factory: bool = False) -> Launcher:
+    """The command for uvicorn serving `app` (module:attribute), as the service is deployed."""
+
+    def command(port: int) -> list[str]:
+        return [
             sys.executable,
             "-m",
             "uvicorn",
             app,
             *(["--factory"] if factory else []),
             "--host=127.0.0.1",
-            f"--port={self.port}",
+            f"--port={port}",
             "--log-level=warning",
             "--no-access-log",
         ]
-        self._env = {**os.environ, **env}
+
+    return command
+
+
+class Server:
+    """A server in a subprocess on a free loopback port, ready once `health` answers 200."""
+
+    def __init__(self, launch: Launcher, env: Mapping[str, str], health: str = "/healthz") -> None:
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            self.port: int = probe.getsockname()[1]
+        self._command = launch(self.port)
+        # The server imports this very package, installed or not.
+        source = str(Path(__file__).resolve().parents[1])
+        path = os.pathsep.join(filter(None, [source, os.environ.get("PYTHONPATH")]))
+        self._env = {**os.environ, **env, "PYTHONPATH": path}
+        self._health = health
         self._popen: subprocess.Popen[bytes] | None = None
+        self._processes: list[psutil.Process] = []
         self.idle_rss = 0
 
     def __enter__(self) -> Self:
         self._popen = subprocess.Popen(self._command, env=self._env)  # noqa: S603 - our own command
-        self.process = psutil.Process(self._popen.pid)
+        process = psutil.Process(self._popen.pid)
         deadline = time.monotonic() + 30
         while True:
             if self._popen.poll() is not None:
                 msg = f"the server exited with status {self._popen.returncode}: {self._command}"
                 raise RuntimeError(msg)
             try:
-                if get(self.port, "/healthz").status == 200:
+                if get(self.port, self._health).status == 200:
                     break
             except OSError:
                 if time.monotonic() > deadline:
                     raise
                 time.sleep(0.05)
-        self.idle_rss = self.process.memory_info().rss
+        # A server may serve from worker processes of its own: count them all.
+        self._processes = [process, *process.children(recursive=True)]
+        self.idle_rss = self.rss()
         return self
 
     def __exit__(
@@ -242,20 +237,31 @@ class Server:
 
     def settle(self) -> None:
         """Take the current RSS as the level growth is measured from (call after a warm-up)."""
-        self.idle_rss = self.process.memory_info().rss
+        self.idle_rss = self.rss()
 
-    def _cpu(self) -> float:
-        times = self.process.cpu_times()
-        return times.user + times.system
+    def rss(self) -> int:
+        """The resident set size of the server's processes, in bytes."""
+        return sum(process.memory_info().rss for process in self._processes)
 
-    def transfer(self, target: str, encoding: str = "identity") -> Transfer:
+    def cpu(self) -> float:
+        """CPU seconds the server's processes have used so far."""
+        times = [process.cpu_times() for process in self._processes]
+        return sum(spent.user + spent.system for spent in times)
+
+    def transfer(
+        self,
+        target: str,
+        encoding: str = "identity",
+        headers: Mapping[str, str] | None = None,
+        status: int = 200,
+    ) -> Transfer:
         """GET `target`; note the server's CPU time and its RSS rise above the settled level."""
-        cpu = self._cpu()
-        with _PeakRss(self.process) as rss:
-            transfer = get(self.port, target, encoding)
-        cpu = self._cpu() - cpu
-        if transfer.status != 200:
-            msg = f"GET {target} answered {transfer.status}"
+        cpu = self.cpu()
+        with _PeakRss(self) as rss:
+            transfer = get(self.port, target, encoding, headers)
+        cpu = self.cpu() - cpu
+        if transfer.status != status:
+            msg = f"GET {target} answered {transfer.status}, not {status}"
             raise RuntimeError(msg)
         return Transfer(
             transfer.status,
@@ -266,9 +272,16 @@ class Server:
             cpu,
         )
 
-    def best(self, target: str, repeat: int, encoding: str = "identity") -> Transfer:
+    def best(
+        self,
+        target: str,
+        repeat: int,
+        encoding: str = "identity",
+        headers: Mapping[str, str] | None = None,
+        status: int = 200,
+    ) -> Transfer:
         """The fastest of `repeat` transfers, with the highest RSS growth among them."""
-        transfers = [self.transfer(target, encoding) for _ in range(repeat)]
+        transfers = [self.transfer(target, encoding, headers, status) for _ in range(repeat)]
         fastest = min(transfers, key=lambda transfer: transfer.seconds)
         growth = max(transfer.rss_growth for transfer in transfers)
         return Transfer(
@@ -279,6 +292,23 @@ class Server:
             growth,
             min(transfer.cpu_seconds for transfer in transfers),
         )
+
+
+def cell(value: float | None, digits: int = 1) -> str:
+    """A number for a table: thousands separated, `-` when there is none."""
+    return "-" if value is None else f"{value:,.{digits}f}"
+
+
+def align(rows: Sequence[Sequence[str]], left: int) -> str:
+    """`rows` as an aligned text table: the first `left` columns to the left, the rest right."""
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    return "\n".join(
+        "  ".join(
+            cell.ljust(width) if i < left else cell.rjust(width)
+            for i, (cell, width) in enumerate(zip(row, widths, strict=True))
+        ).rstrip()
+        for row in rows
+    )
 
 
 def _cpu_model() -> str:
@@ -316,6 +346,5 @@ def machine() -> dict[str, Any]:
         "load_average": [round(load, 2) for load in psutil.getloadavg()],
         "python": f"{platform.python_implementation()} {platform.python_version()}",
         "platform": platform.platform(),
-        "sqlite": sqlite3.sqlite_version,
         "packages": _versions(),
     }
