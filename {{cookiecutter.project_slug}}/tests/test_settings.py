@@ -143,7 +143,7 @@ def test_a_broker_password_stays_out_of_logs_and_reprs(
         ("redis://:hunter2-secret@cache:port/0", "redis://:***@cache:port/0"),
         ("redis://app:hunter2/secret@cache/0", "redis://app:***@cache/0"),
         ("redis://hunter2-secret@cache/zero", "redis://***@cache/zero"),
-        ("postgres://app:hunter2-secret@db/app", "postgres://app:***@db/app"),
+        ("amqp://app:hunter2-secret@mq/app", "amqp://app:***@mq/app"),
     ],
 )
 def test_a_refused_broker_url_is_printed_without_its_password(
