@@ -18,14 +18,15 @@ CHUNK_MIN, CHUNK_MAX = 512, 8_388_608
 # Import names a package must not take: what the project installs (its dependencies
 # and theirs, its dev tools) and its own test modules.
 TAKEN = frozenset(
-    {"_pytest", "annotated_doc", "annotated_types", "anyio", "async_timeout", "brotli", "certifi",
-     "click", "conftest", "dotenv", "fastapi", "granian", "h11", "hatchling", "httpcore",
-     "httptools", "httpx", "idna", "iniconfig", "mypy", "mypy_extensions", "nginxproxy", "nodeenv",
-     "opentelemetry", "orjson", "packaging", "pathspec", "platformdirs", "pluggy", "pre_commit",
-     "psutil", "psycopg", "psycopg_binary", "psycopg_pool", "pydantic", "pydantic_core",
-     "pydantic_settings", "pygments", "pytest", "pytest_timeout", "redis", "rowcontract", "ruff",
-     "sniffio", "ssewire", "starlette", "tests", "typing_extensions", "typing_inspection", "tzdata",
-     "uvicorn", "uvloop", "virtualenv", "watchfiles", "websockets", "yaml", "zstandard"}
+    {"_pytest", "annotated_doc", "annotated_types", "anyio", "async_timeout", "brokers", "brotli",
+     "certifi", "click", "conftest", "dotenv", "fastapi", "granian", "h11", "hatchling",
+     "httpcore", "httptools", "httpx", "idna", "iniconfig", "mypy", "mypy_extensions",
+     "nginxproxy", "nodeenv", "opentelemetry", "orjson", "packaging", "pathspec", "platformdirs",
+     "pluggy", "pre_commit", "psutil", "psycopg", "psycopg_binary", "psycopg_pool", "pydantic",
+     "pydantic_core", "pydantic_settings", "pygments", "pytest", "pytest_timeout", "redis",
+     "rowcontract", "ruff", "sniffio", "ssewire", "starlette", "tests", "typing_extensions",
+     "typing_inspection", "tzdata", "uvicorn", "uvloop", "virtualenv", "watchfiles", "websockets",
+     "yaml", "zstandard"}
 )  # fmt: skip
 # Names that some supported Python (3.11 to 3.14) has and another lacks; with this
 # interpreter's own keywords and modules they give the same answer on any of them.

@@ -28,7 +28,7 @@ OPTIONS: dict[str, list[str]] = {
     'cookiecutter.compression == "br"': ["brotli>=1.2,<2"],
     'cookiecutter.compression == "zstd"': ["zstandard>=0.25,<1"],
     "rows": ["psycopg[binary,pool]>=3.2,<4"],
-    "cookiecutter.format_sse": ["redis>=5,<8"],
+    "cookiecutter.format_sse": ["redis>=8.1,<9"],
 }
 HEADER = """\
 {%- set rows = cookiecutter.format_csv or cookiecutter.format_jsonl or cookiecutter.format_json -%}

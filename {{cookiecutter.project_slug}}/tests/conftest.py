@@ -52,8 +52,14 @@ from {{ cookiecutter.package_name }}.database import row_source
 from {{ cookiecutter.package_name }}.seed import create_sample_database
 {%- endif %}
 from {{ cookiecutter.package_name }}.settings import Settings
+{%- if cookiecutter.format_sse %}
+
+from brokers import shared_redis_url, stream_keys
+from nginxproxy import nginx
+{%- else %}
 
 from nginxproxy import nginx
+{%- endif %}
 {%- if rows %}
 
 ROWS = 3_000
@@ -71,6 +77,8 @@ EVENT_SETTINGS = {
     "sse_keepalive_seconds": 5.0,
     "sse_retry_ms": 1500,
 }
+# With Redis: give up on it, and try it again, quickly.
+BROKER_TIMINGS = {"broker_timeout_seconds": 2.0, "broker_backoff_max_seconds": 0.1}
 {%- endif %}
 {%- if cookiecutter.format_file %}
 
@@ -327,9 +335,32 @@ def rows_client(backend: str, request: pytest.FixtureRequest) -> httpx.Client:
 
 
 @pytest.fixture(scope="session")
-def events_app(settings: Settings) -> FastAPI:
-    """The app with a publish token and the event settings above."""
-    changes = {"publish_token": SecretStr(PUBLISH_TOKEN), **EVENT_SETTINGS}
+def redis_url() -> str:
+    """The shared Redis (TEST_REDIS_URL); skipped without it."""
+    return shared_redis_url()
+
+
+@pytest.fixture(scope="session")
+def new_stream_key(redis_url: str) -> Iterator[Callable[[], str]]:
+    """Stream keys of this session's own, deleted at its end."""
+    with stream_keys(redis_url) as new_key:
+        yield new_key
+
+
+@pytest.fixture(scope="session", params=["memory", "redis"])
+def broker(request: pytest.FixtureRequest) -> dict[str, object]:
+    """The settings that pick the hub: in this process, or through the shared Redis."""
+    if request.param == "memory":
+        return {}
+    new_key: Callable[[], str] = request.getfixturevalue("new_stream_key")
+    url: str = request.getfixturevalue("redis_url")
+    return {"broker_url": url, "sse_stream": new_key(), **BROKER_TIMINGS}
+
+
+@pytest.fixture(scope="session")
+def events_app(settings: Settings, broker: dict[str, object]) -> FastAPI:
+    """The app with a publish token and the event settings above, on each hub."""
+    changes = {"publish_token": SecretStr(PUBLISH_TOKEN), **EVENT_SETTINGS, **broker}
     return create_app(make_settings(**(settings.model_dump() | changes)))
 
 

@@ -37,6 +37,8 @@ def test_defaults_are_the_answers_the_project_was_made_with() -> None:
 {%- if cookiecutter.format_sse %}
     assert settings.publish_token is None
     assert settings.sse_keepalive_seconds == 15
+    assert settings.broker_url.get_secret_value() == "memory://"
+    assert settings.sse_stream == "events"
 {%- endif %}
     assert settings.log_level == "info"
 
@@ -76,6 +78,16 @@ def test_defaults_are_the_answers_the_project_was_made_with() -> None:
         ("SSE_KEEPALIVE_SECONDS", "0"),
         ("SSE_QUEUE_SIZE", "0"),
         ("SSE_RETRY_MS", "soon"),
+        ("BROKER_URL", "memory:"),
+        ("BROKER_URL", "amqp://broker:5672"),
+        ("BROKER_URL", "redis://"),
+        ("BROKER_URL", "redis://cache:port"),
+        ("BROKER_URL", "redis://cache:0"),
+        ("BROKER_URL", "redis://cache/one"),
+        ("BROKER_URL", "redis://cache/0?password=secret"),
+        ("BROKER_URL", "redis://[::1"),
+        ("SSE_STREAM", "two words"),
+        ("BROKER_TIMEOUT_SECONDS", "0"),
 {%- endif %}
         ("LOG_LEVEL", "chatty"),
     ],
@@ -107,6 +119,44 @@ def test_the_publish_token_stays_out_of_logs_and_reprs(monkeypatch: pytest.Monke
     assert settings.publish_token.get_secret_value() == "a-long-enough-secret-token"
     assert "a-long-enough-secret-token" not in repr(settings)
     assert "a-long-enough-secret-token" not in str(settings.model_dump())
+
+
+@pytest.mark.parametrize(
+    "url", ["redis://:hunter2-secret@cache:6379/0", "rediss://app:hunter2-secret@cache/1"]
+)
+def test_a_broker_password_stays_out_of_logs_and_reprs(
+    monkeypatch: pytest.MonkeyPatch, url: str
+) -> None:
+    monkeypatch.setenv("BROKER_URL", url)
+    settings = Settings()
+    assert settings.broker_url.get_secret_value() == url
+    assert settings.broker_url.scheme == url.partition(":")[0]
+    for shown in (repr(settings), str(settings.model_dump()), settings.model_dump_json()):
+        assert "hunter2" not in shown
+    # Where it points is still shown.
+    assert f"BrokerUrl('{url.replace('hunter2-secret', '***')}')" in repr(settings)
+
+
+@pytest.mark.parametrize(
+    ("url", "shown"),
+    [
+        ("redis://:hunter2-secret@cache:port/0", "redis://:***@cache:port/0"),
+        ("redis://app:hunter2/secret@cache/0", "redis://app:***@cache/0"),
+        ("redis://hunter2-secret@cache/zero", "redis://***@cache/zero"),
+        ("amqp://app:hunter2-secret@mq/app", "amqp://app:***@mq/app"),
+    ],
+)
+def test_a_refused_broker_url_is_printed_without_its_password(
+    monkeypatch: pytest.MonkeyPatch, url: str, shown: str
+) -> None:
+    monkeypatch.setenv("BROKER_URL", url)
+    with pytest.raises(SystemExit) as stopped:
+        load_settings()
+    message = str(stopped.value)
+    assert message.startswith(f"invalid settings: BROKER_URL={shown!r}: ")
+    assert "expected memory:// or redis[s]://" in message
+    assert "hunter2" not in message
+    assert "\n" not in message
 
 
 def test_a_refused_publish_token_is_not_printed(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -76,8 +76,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @app.get("/healthz", tags=["health"])
     async def healthz() -> dict[str, str]:
+{%- if cookiecutter.format_sse %}
+        """Liveness: the process answers (`degraded`: it does, but its event broker does not).
+
+        Still 200 when degraded: restarting the process would not bring the
+        broker back, and would cut the streams it keeps open meanwhile.
+        """
+        return events.health(app.state.hub)
+{%- else %}
         """Liveness: the process answers."""
         return {"status": "ok"}
+{%- endif %}
 {% if rows %}
     app.include_router(rows.router(settings, source, DATASETS, ROW_FORMATS))
 {%- endif %}

@@ -10,7 +10,8 @@ from pydantic import Field{% if cookiecutter.format_relay %}, HttpUrl{% endif %}
 from pydantic_core import ErrorDetails
 from pydantic_settings import BaseSettings, SettingsConfigDict
 {%- set local = [
-    "from .database import DatabaseUrl, DatabaseUrlSetting, redacted" if rows else "",
+    "from .broker import MEMORY, Broker, BrokerUrl" if cookiecutter.format_sse else "",
+    "from .database import DatabaseUrl, DatabaseUrlSetting" if rows else "",
     "from .upstream import UpstreamUrl" if cookiecutter.format_relay else "",
 ] | select | list %}
 {%- if local %}
@@ -135,7 +136,7 @@ class Settings(BaseSettings):
         default=1000,
         ge=0,
         le=1_000_000,
-        description="Events kept in memory for Last-Event-ID replay.",
+        description="Events kept (in memory, or in the Redis stream) for Last-Event-ID replay.",
     )
     sse_keepalive_seconds: float = Field(
         default=15,
@@ -154,6 +155,28 @@ class Settings(BaseSettings):
         ge=1,
         le=100_000,
         description="Events a subscriber may fall behind before it is dropped to reconnect.",
+    )
+    broker_url: Broker = Field(
+        default=BrokerUrl(MEMORY),
+        description="Where events go: memory:// (this process alone) or "
+        "redis[s]://[[user]:password@]host[:port][/db] (one feed for every process).",
+    )
+    sse_stream: str = Field(
+        default="events",
+        pattern=r"^[A-Za-z0-9_.:{}-]{1,200}$",
+        description="The Redis stream (key) events go through; services sharing one feed share it.",
+    )
+    broker_timeout_seconds: float = Field(
+        default=5,
+        gt=0,
+        le=300,
+        description="Seconds to connect to the broker, or for it to answer, before giving up.",
+    )
+    broker_backoff_max_seconds: float = Field(
+        default=5,
+        gt=0,
+        le=300,
+        description="Longest wait between attempts to reach the broker again after losing it.",
     )
 {%- endif %}
     log_level: Literal["debug", "info", "warning", "error"] = "info"
@@ -188,11 +211,13 @@ def load_settings() -> Settings:
 
 
 def _shown(problem: ErrorDetails) -> str:
-    """The refused value, quoted; a secret is masked, even a wrong one{% if rows %} (a URL's password){% endif %}."""
+    """The refused value, quoted; a secret is masked, even a wrong one{% if rows or cookiecutter.format_sse %} (a URL's password){% endif %}."""
     field = Settings.model_fields.get(str(problem["loc"][0]))
     annotation = field.annotation if field else None
-{%- if rows %}
-    if annotation is DatabaseUrl:
-        return repr(redacted(str(problem["input"])))
-{%- endif %}
-    return "'***'" if SecretStr in (annotation, *get_args(annotation)) else repr(problem["input"])
+    for kind in (annotation, *get_args(annotation)):
+        if kind is SecretStr:
+            return "'***'"
+        if isinstance(kind, type) and issubclass(kind, SecretStr):
+            # A secret type of its own (a URL) shows what it shows of a valid value.
+            return repr(str(kind(str(problem["input"]))))
+    return repr(problem["input"])
