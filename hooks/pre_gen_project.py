@@ -19,8 +19,8 @@ CHUNK_MIN, CHUNK_MAX = 512, 8_388_608
 # and theirs, its dev tools) and its own test modules.
 TAKEN = frozenset(
     {"_pytest", "annotated_doc", "annotated_types", "anyio", "async_timeout", "brokers", "brotli",
-     "certifi", "click", "conftest", "dotenv", "fastapi", "granian", "h11", "hatchling",
-     "httpcore", "httptools", "httpx", "idna", "iniconfig", "mypy", "mypy_extensions",
+     "certifi", "click", "conftest", "dotenv", "fastapi", "granian", "h11", "hatchling", "httpcore",
+     "httptools", "httpx", "idna", "iniconfig", "localservers", "mypy", "mypy_extensions",
      "nginxproxy", "nodeenv", "opentelemetry", "orjson", "packaging", "pathspec", "platformdirs",
      "pluggy", "pre_commit", "psutil", "psycopg", "psycopg_binary", "psycopg_pool", "pydantic",
      "pydantic_core", "pydantic_settings", "pygments", "pytest", "pytest_timeout", "redis",

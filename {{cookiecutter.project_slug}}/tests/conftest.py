@@ -22,7 +22,6 @@ from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 {%- if rows %}
-from typing import NoReturn
 from urllib.parse import urlsplit, urlunsplit
 {%- endif %}
 
@@ -52,19 +51,19 @@ from {{ cookiecutter.package_name }}.database import row_source
 from {{ cookiecutter.package_name }}.seed import create_sample_database
 {%- endif %}
 from {{ cookiecutter.package_name }}.settings import Settings
-{%- if cookiecutter.format_sse %}
 
+{% if cookiecutter.format_sse -%}
 from brokers import shared_redis_url, stream_keys
+{% endif -%}
+{% if rows -%}
+from localservers import missing_service
+{% endif -%}
 from nginxproxy import nginx
-{%- else %}
-
-from nginxproxy import nginx
-{%- endif %}
 {%- if rows %}
 
 ROWS = 3_000
 # The row tests run on each: the same assertions for every back-end.
-BACKENDS = ("sqlite", "postgres")
+BACKENDS = ("sqlite", pytest.param("postgres", marks=pytest.mark.services))
 {%- endif %}
 {%- if cookiecutter.format_sse %}
 
@@ -85,6 +84,19 @@ BROKER_TIMINGS = {"broker_timeout_seconds": 2.0, "broker_backoff_max_seconds": 0
 # FILES_DIR for the apps tests build: an empty directory, so none of them writes
 # a sample into the project. The file tests serve trees of their own.
 FILES_DIR = Path(tempfile.mkdtemp(prefix="files-"))
+{%- endif %}
+{%- set service_fixtures = (["postgres_server"] if rows else []) + (["redis_url"] if cookiecutter.format_sse else []) %}
+{%- if service_fixtures %}
+
+# Fixtures that reach a server beyond the app itself.
+SERVICE_FIXTURES = frozenset({{ "{" }}{{ service_fixtures | map("tojson") | join(", ") }}{{ "}" }})
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark `services` every test that needs such a server, even through another fixture."""
+    for item in items:
+        if SERVICE_FIXTURES.intersection(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.services)
 {%- endif %}
 
 
@@ -210,13 +222,6 @@ def database(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("db") / "items.db"
     create_sample_database(path, ROWS)
     return path
-
-
-def missing_service(reason: str) -> NoReturn:
-    """Skip a test that needs a server nobody named; under REQUIRE_SERVICES=1, fail it."""
-    if os.environ.get("REQUIRE_SERVICES") == "1":
-        pytest.fail(f"{reason} (REQUIRE_SERVICES=1: services are required)")
-    pytest.skip(reason)
 
 
 @pytest.fixture(scope="session")
@@ -347,7 +352,9 @@ def new_stream_key(redis_url: str) -> Iterator[Callable[[], str]]:
         yield new_key
 
 
-@pytest.fixture(scope="session", params=["memory", "redis"])
+@pytest.fixture(
+    scope="session", params=["memory", pytest.param("redis", marks=pytest.mark.services)]
+)
 def broker(request: pytest.FixtureRequest) -> dict[str, object]:
     """The settings that pick the hub: in this process, or through the shared Redis."""
     if request.param == "memory":

@@ -18,6 +18,8 @@ from string import Template
 
 import pytest
 
+from localservers import free_port, missing_service
+
 TEMPLATE = Path(__file__).parents[1] / "deploy" / "nginx.conf.template"
 MAIN = Template("""\
 ${user}worker_processes 1;
@@ -39,18 +41,7 @@ def nginx_binary() -> str:
     found = shutil.which("nginx") or shutil.which("nginx", path="/usr/sbin:/sbin")
     if found:
         return found
-    reason = "nginx is not installed (apt-get install nginx): the proxy tests need it"
-    if os.environ.get("REQUIRE_SERVICES") == "1":
-        pytest.fail(f"REQUIRE_SERVICES=1: {reason}")
-    pytest.skip(reason)
-
-
-def free_port() -> int:
-    """A loopback port nobody listens on now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
+    missing_service("nginx is not installed (apt-get install nginx): the proxy tests need it")
 
 
 def site_config(upstreams: Sequence[str], port: int) -> str:
