@@ -23,7 +23,8 @@ import time
 {%- endif %}
 from collections.abc import {% if cookiecutter.format_sse %}Callable, {% endif %}Iterator
 {%- if cookiecutter.format_sse %}
-from contextlib import AbstractContextManager
+from contextlib import AbstractContextManager, ExitStack
+from functools import partial
 {%- endif %}
 
 import httpx
@@ -37,7 +38,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from {{ cookiecutter.package_name }}.app import create_app
 from {{ cookiecutter.package_name }}.settings import Settings
 
-from conftest import {% if cookiecutter.format_sse %}PUBLISH_TOKEN, {% endif %}Proxied, {% if paths %}asgi_messages, {% endif %}replicas_behind_nginx
+from conftest import {% if cookiecutter.format_sse %}BROKER_TIMINGS, PUBLISH_TOKEN, {% endif %}Proxied, {% if paths %}asgi_messages, {% endif %}replicas_behind_nginx
 {%- if cookiecutter.format_sse %}
 from ssewire import raw_stream
 {%- endif %}
@@ -211,4 +212,32 @@ def test_events_arrive_through_nginx_as_they_are_published(
     assert stream.events[0].type == "tick"
     assert stream.events[0].data in {'{"replica":0}', '{"replica":1}'}
     assert first_event < 1.0
+
+
+def test_a_publish_on_one_replica_reaches_the_streams_of_both_through_nginx(
+    behind_nginx: Callable[..., AbstractContextManager[Proxied]],
+    redis_url: str,
+    new_stream_key: Callable[[], str],
+) -> None:
+    shared = {"broker_url": redis_url, "sse_stream": new_stream_key(), **BROKER_TIMINGS}
+    with (
+        behind_nginx(publish_token=SecretStr(PUBLISH_TOKEN), **shared) as proxied,
+        ExitStack() as stack,
+    ):
+        # nginx takes turns between the replicas: four streams land on both.
+        streams = [stack.enter_context(raw_stream(proxied.url)) for _ in range(4)]
+        response = httpx.post(
+            proxied.replicas[0] + "/events",
+            json={"event": "tick", "data": "once"},
+            headers={"Authorization": f"Bearer {PUBLISH_TOKEN}"},
+        )
+        assert response.status_code == 202
+        published = response.json()
+        for stream in streams:
+            stream.read_until(partial(bool, stream.events))
+    # The replica that took the publish holds only some of the streams itself.
+    assert 0 < published["subscribers"] < len(streams)
+    assert {(event.last_event_id, event.data) for stream in streams for event in stream.events} == {
+        (published["id"], '"once"')
+    }
 {%- endif %}
