@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import yaml
 from cookiecutter.main import cookiecutter
 
 ROOT = Path(__file__).parents[1]
@@ -28,6 +29,34 @@ def leftovers(project: Path) -> list[str]:
         for path in sorted(project.rglob("*"))
         if path.is_file() and LEFTOVER.search(path.read_text(errors="replace"))
     ]
+
+
+class _StrictLoader(yaml.SafeLoader):
+    """YAML that refuses a key given twice in one mapping (plain YAML keeps the last)."""
+
+
+def _mapping(loader: _StrictLoader, node: yaml.MappingNode) -> dict[Any, Any]:
+    keys = [loader.construct_object(key, deep=True) for key, _ in node.value]
+    twice = sorted({str(key) for key in keys if keys.count(key) > 1})
+    if twice:
+        raise yaml.constructor.ConstructorError(
+            None, None, f"keys given twice: {', '.join(twice)}", node.start_mark
+        )
+    return loader.construct_mapping(node, deep=True)
+
+
+_StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _mapping)
+
+
+def yaml_problems(project: Path) -> list[str]:
+    """YAML files (relative) that do not parse, or that give a key twice, with why."""
+    problems = []
+    for path in sorted([*project.rglob("*.yml"), *project.rglob("*.yaml")]):
+        try:
+            yaml.load(path.read_text(), Loader=_StrictLoader)  # noqa: S506 - a safe loader
+        except yaml.YAMLError as error:
+            problems.append(f"{path.relative_to(project)}: {error}")
+    return problems
 
 
 def run(args: list[str], cwd: Path, **env: str) -> subprocess.CompletedProcess[str]:

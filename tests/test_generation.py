@@ -16,7 +16,7 @@ import pytest
 from cookiecutter.exceptions import FailedHookException
 
 from tests.matrix import FORMATS, SUPPORTED, UNSUPPORTED, WITH_SERVICES, answers, combo_id
-from tests.render import ROOT, leftovers, render, run, run_suite
+from tests.render import ROOT, leftovers, render, run, run_suite, yaml_problems
 
 # What each option leaves in a render; none of it may appear when the option is off.
 TRACES: dict[str, list[str]] = {
@@ -189,6 +189,7 @@ def test_render(
     stage("render")
     assert leftovers(project) == []
     assert traces(project, context) == []
+    assert yaml_problems(project) == []
     stage("scan")
     for command in (
         ["ruff", "check", "--no-cache", "."],
