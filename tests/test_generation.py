@@ -68,6 +68,10 @@ def traces(project: Path, context: dict[str, Any]) -> list[str]:
     return found
 
 
+def test_the_template_workflows_give_no_key_twice() -> None:
+    assert yaml_problems(ROOT / ".github") == []
+
+
 def passed(output: str) -> int:
     """The number of passed tests in pytest's closing line."""
     match = re.search(r"(\d+) passed", output)
