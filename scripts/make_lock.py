@@ -34,7 +34,7 @@ HEADER = """\
 {%- set rows = cookiecutter.format_csv or cookiecutter.format_jsonl or cookiecutter.format_json -%}
 # Every package the service runs on, its dependencies' dependencies too, at exact
 # versions: the container installs them with `pip install --no-deps -r requirements.lock`.
-# Refresh it as README.md says (Container: locked dependencies)."""
+# Refresh it as README.md says (Deploy: Locked dependencies)."""
 
 
 def compile_(requirements: list[str], constraints: Path | None = None) -> list[str]:
