@@ -3,9 +3,15 @@
 
 Servers run in a thread of the tests' process and so do the clients: the whole
 benchmark, with its servers and clients in processes of their own, runs in
-`--quick` mode in the template's own test suite. The parts measured against a
+`--quick` mode in the template's own test suite.
+{%- if rows and cookiecutter.format_sse %} The parts measured against a
 PostgreSQL or a Redis run where the tests have one (TEST_POSTGRES_URL,
 TEST_REDIS_URL; see conftest.py).
+{%- elif rows %} The part measured against a
+PostgreSQL runs where the tests have one (TEST_POSTGRES_URL; see conftest.py).
+{%- elif cookiecutter.format_sse %} The part measured against a
+Redis runs where the tests have one (TEST_REDIS_URL; see conftest.py).
+{%- endif %}
 """
 
 {% if rows -%}
