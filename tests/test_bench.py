@@ -48,7 +48,11 @@ def test_the_quick_benchmark_runs_on_the_default_render(tmp_path: Path) -> None:
             str(report_path),
         ],
         cwd=project,
-        env={**os.environ, "PYTHONPATH": str(project / "src")},
+        # No PostgreSQL or Redis named: the sections measure without them and say so.
+        env={
+            **{k: v for k, v in os.environ.items() if not k.startswith("BENCH_")},
+            "PYTHONPATH": str(project / "src"),
+        },
         capture_output=True,
         text=True,
         timeout=300,
@@ -81,8 +85,13 @@ def test_the_quick_benchmark_runs_on_the_default_render(tmp_path: Path) -> None:
             assert (suffix, pattern, encoding) in measured
     assert ("jsonl", "fastapi-native", "identity") in measured
     assert all(f["rows"] in (2000, 200) and f["payload_bytes"] > 0 for f in rows)
+    assert {f["database"] for f in rows} == {"sqlite"}
+    assert "BENCH_POSTGRES_URL" in sections["rows"]["not_run"]["postgresql"]
+    assert "rows: postgresql not run: " in result.stdout
 
     [events] = sections["events"]["figures"]
+    assert (events["broker"], events["processes"]) == ("memory", 1)
+    assert "BENCH_REDIS_URL" in sections["events"]["not_run"]["redis"]
     assert events["subscribers_reached"] == events["streams_complete"] == 100
     assert events["deliveries"] == events["deliveries_expected"] == 500
     assert 0 < events["min_ms"] <= events["p50_ms"] <= events["p99_ms"] <= events["max_ms"]

@@ -15,16 +15,25 @@ in a module of its own (`bench_<section>`); they are wired here.
 """
 
 import argparse
+{%- if rows or cookiecutter.format_sse %}
+import importlib.util
+{%- endif %}
 import json
+{%- if rows or cookiecutter.format_sse %}
+import os
+{%- endif %}
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
+{%- if rows or cookiecutter.format_sse %}
+from urllib.parse import urlsplit
+{%- endif %}
 
 from . import {{ modules | join(", ") }}
-from .bench_tools import Results, Setup, Target, align, machine
+from .bench_tools import Results, Setup, Target, UnavailableError, align, machine, without_password
 {%- if rows and cookiecutter.compression != "none" %}
 from .compression import ENCODING, CompressionMiddleware
 from .settings import Settings
@@ -44,6 +53,34 @@ CODECS: tuple[bench_rows.Codec, ...] = ()
 {%- endif %}
 
 Section = Callable[[Setup], Results]
+# Each size option's lowest value, and highest where there is one.
+BOUNDS: dict[str, tuple[int, int | None]] = {
+    "repeat": (1, None),
+{%- if rows %}
+    "rows": (10, None),
+{%- endif %}
+{%- if cookiecutter.format_sse %}
+    "subscribers": (1, 20_000),
+    "events": (1, None),
+{%- endif %}
+{%- if cookiecutter.format_file %}
+    "file_mib": (1, None),
+{%- endif %}
+{%- if cookiecutter.format_relay %}
+    "relay_mib": (1, None),
+{%- endif %}
+}
+{%- if rows or cookiecutter.format_sse %}
+# Each server option: the URL schemes it takes, the module it needs, the extra that has it.
+SERVERS: dict[str, tuple[tuple[str, ...], str, str]] = {
+{%- if rows %}
+    "postgres_url": (("postgresql", "postgres"), "psycopg", "postgres"),
+{%- endif %}
+{%- if cookiecutter.format_sse %}
+    "redis_url": (("redis", "rediss"), "redis", "redis"),
+{%- endif %}
+}
+{%- endif %}
 
 
 def _log(message: str) -> None:
@@ -92,8 +129,9 @@ def run(sections: dict[str, Section], quick: bool, repeat: int) -> dict[str, Any
         for section in sections.values():
             measured.append(section(setup))
     targets = [target for results in measured for target in results.targets]
+    command = " ".join(["python -m {{ cookiecutter.package_name }}.bench", *sys.argv[1:]])
     return {
-        "command": " ".join(["python -m {{ cookiecutter.package_name }}.bench", *sys.argv[1:]]),
+        "command": without_password(command),
         "quick": quick,
         "repeat": repeat,
         "seconds": round(time.perf_counter() - started, 1),
@@ -138,6 +176,13 @@ def _parser() -> argparse.ArgumentParser:
         type=int,
         help=f"rows: rows to seed and stream ({_default(bench_rows.ROWS)})",
     )
+    parser.add_argument(
+        "--postgres-url",
+        metavar="URL",
+        default=os.environ.get("BENCH_POSTGRES_URL") or None,
+        help="rows: also from PostgreSQL, in a database created on this server for the run "
+        "and dropped after it (default: BENCH_POSTGRES_URL; unset, SQLite alone)",
+    )
 {%- endif %}
 {%- if cookiecutter.format_sse %}
     parser.add_argument(
@@ -150,6 +195,13 @@ def _parser() -> argparse.ArgumentParser:
         type=int,
         help=f"events: events published, {bench_events.EVENTS_PER_SECOND} a second "
         f"({_default(bench_events.EVENTS)})",
+    )
+    parser.add_argument(
+        "--redis-url",
+        metavar="URL",
+        default=os.environ.get("BENCH_REDIS_URL") or None,
+        help="events: also across two service processes sharing this Redis, on a stream "
+        "of the run's own (default: BENCH_REDIS_URL; unset, one process alone)",
     )
 {%- endif %}
 {%- if cookiecutter.format_file %}
@@ -194,10 +246,12 @@ def sections(args: argparse.Namespace) -> dict[str, Section]:
 {%- endif %}
     every: dict[str, Section] = {
 {%- if rows %}
-        "rows": lambda setup: bench_rows.measure(setup, rows, CODECS),
+        "rows": lambda setup: bench_rows.measure(setup, rows, CODECS, args.postgres_url),
 {%- endif %}
 {%- if cookiecutter.format_sse %}
-        "events": lambda setup: bench_events.measure(setup, subscribers, events),
+        "events": lambda setup: bench_events.measure(
+            setup, subscribers, events, redis_url=args.redis_url
+        ),
 {%- endif %}
 {%- if cookiecutter.format_file %}
         "files": lambda setup: bench_files.measure(setup, file_mib),
@@ -210,33 +264,51 @@ def sections(args: argparse.Namespace) -> dict[str, Section]:
     return {name: section for name, section in every.items() if name in chosen}
 
 
+def _problems(args: argparse.Namespace) -> Iterator[str]:
+    """What is wrong with the arguments, one line each."""
+    for name, (lowest, highest) in BOUNDS.items():
+        value = getattr(args, name)
+        option = f"--{name.replace('_', '-')}"
+        if value is not None and highest is not None and not lowest <= value <= highest:
+            yield f"{option} must be between {lowest} and {highest}"
+        elif value is not None and value < lowest:
+            yield f"{option} must be at least {lowest}"
+{%- if rows or cookiecutter.format_sse %}
+    for name, (schemes, module, extra) in SERVERS.items():
+        problem = _server_problem(getattr(args, name), schemes, module, extra)
+        if problem:
+            yield f"--{name.replace('_', '-')}: {problem}"
+{%- endif %}
+
+
+{% if rows or cookiecutter.format_sse -%}
+def _server_problem(url: str | None, schemes: Sequence[str], module: str, extra: str) -> str:
+    """What is wrong with a server URL given on the command line, or "" when nothing is."""
+    if url is None:
+        return ""
+    scheme = urlsplit(url).scheme
+    if scheme not in schemes:
+        return f"expected a {' or '.join(f'{name}://' for name in schemes)} URL, not {scheme!r}"
+    if importlib.util.find_spec(module) is None:
+        return f"{module} is not installed: pip install '.[{extra}]'"
+    return ""
+
+
+{% endif -%}
 def main(argv: Sequence[str] | None = None) -> int:
     """Parse the command line, run the benchmark, print and save the report."""
     parser = _parser()
     args = parser.parse_args(argv)
-    if args.repeat < 1:
-        parser.error("--repeat must be at least 1")
-{%- if rows %}
-    if args.rows is not None and args.rows < 10:
-        parser.error("--rows must be at least 10")
-{%- endif %}
-{%- if cookiecutter.format_sse %}
-    if args.subscribers is not None and not 1 <= args.subscribers <= 20_000:
-        parser.error("--subscribers must be between 1 and 20000")
-    if args.events is not None and args.events < 1:
-        parser.error("--events must be at least 1")
-{%- endif %}
-{%- if cookiecutter.format_file %}
-    if args.file_mib is not None and args.file_mib < 1:
-        parser.error("--file-mib must be at least 1")
-{%- endif %}
-{%- if cookiecutter.format_relay %}
-    if args.relay_mib is not None and args.relay_mib < 1:
-        parser.error("--relay-mib must be at least 1")
-{%- endif %}
-    report = run(sections(args), args.quick, args.repeat)
+    for problem in _problems(args):
+        parser.error(problem)
+    try:
+        report = run(sections(args), args.quick, args.repeat)
+    except UnavailableError as error:
+        parser.exit(1, f"{parser.prog}: {error}\n")
     for name, section in report["sections"].items():
         print(f"{name}: {report['titles'][name]}\n\n{section['table']}\n")
+        for part, reason in section["not_run"].items():
+            print(f"{name}: {part} not run: {reason}\n")
     print(report["verdicts"])
     args.output.write_text(json.dumps(report, indent=2) + "\n")
     print(

@@ -7,13 +7,14 @@ longer than the server needed to send them, which would flatter every ratio.
 
 import os
 import platform
+import re
 import socket
 import subprocess
 import sys
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import AbstractContextManager, ExitStack, contextmanager
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
@@ -27,6 +28,12 @@ MB = 1_000_000
 MIB = 1024 * 1024
 # The server's HTTP stack: it runs in another process, so it is not loaded here.
 SERVER_PACKAGES = ("uvicorn", "uvloop", "httptools"{% if cookiecutter.format_file %}, "granian"{% endif %})
+# The password of a URL's user info: `scheme://user:password@host`.
+_PASSWORD = re.compile(r"(://[^/?#@:]*:)[^/?#@]*@")
+
+
+class UnavailableError(Exception):
+    """A server the benchmark was pointed at cannot be used: the run stops with this line."""
 
 
 @dataclass(frozen=True)
@@ -59,6 +66,8 @@ class Results:
     figures: list[dict[str, Any]]
     targets: list[Target] = field(default_factory=list)
     notes: dict[str, Any] = field(default_factory=dict)
+    # Parts of the section left out, each with the reason (a server nobody named).
+    not_run: dict[str, str] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
         """The section's part of the JSON report."""
@@ -67,6 +76,7 @@ class Results:
             "figures": self.figures,
             "table": self.table,
             "targets": [target.as_dict() for target in self.targets],
+            "not_run": self.not_run,
         }
 
 
@@ -232,6 +242,13 @@ def uvicorn(app: str, *, factory: bool = False) -> Launcher:
     )
 
 
+@contextmanager
+def servers(launch: Launcher, env: Mapping[str, str], count: int) -> Iterator[list["Server"]]:
+    """`count` servers started by `launch` with the same environment, each on a port of its own."""
+    with ExitStack() as stack:
+        yield [stack.enter_context(Server(launch, env)) for _ in range(count)]
+
+
 class Server:
     """A server started by `launch`: its port, and the RSS and CPU time of its processes."""
 
@@ -313,6 +330,11 @@ class Server:
             growth,
             min(transfer.cpu_seconds for transfer in transfers),
         )
+
+
+def without_password(text: str) -> str:
+    """`text` with the password of any URL in it masked: for the report and the log."""
+    return _PASSWORD.sub(r"\1***@", text)
 
 
 def cell(value: float | None, digits: int = 1) -> str:
