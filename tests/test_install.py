@@ -19,6 +19,8 @@ from packaging.utils import canonicalize_name
 from tests.matrix import FORMATS, answers, combo_id
 from tests.render import render, run
 
+UV = shutil.which("uv", path=str(Path(sys.executable).parent)) or "uv"
+
 FRESH = [
     answers(FORMATS, "gzip"),
     answers(("csv", "file"), "br"),
@@ -34,14 +36,18 @@ def test_a_render_installs_and_passes_in_a_fresh_environment(
     tmp_path: Path, context: dict[str, Any]
 ) -> None:
     project = render(tmp_path, **context)
-    uv = shutil.which("uv", path=str(Path(sys.executable).parent)) or "uv"
-    venv = tmp_path / "venv"
-    python = venv / "bin" / "python"
-    for command in (
-        [uv, "venv", "-q", "-p", sys.executable, str(venv)],
-        [uv, "pip", "install", "-q", "-p", str(python), "-e", ".[dev]"],
+    python = tmp_path / "venv" / "bin" / "python"
+    in_fresh_venv(
+        project,
+        [UV, "pip", "install", "-q", "-p", str(python), "-e", ".[dev]"],
         [str(python), "-m", "pytest", "-q", "-p", "no:cacheprovider"],
-    ):
+    )
+
+
+def in_fresh_venv(project: Path, *commands: list[str]) -> None:
+    """Make `venv` beside `project`, then run each command in `project` with it active."""
+    venv = project.parent / "venv"
+    for command in ([UV, "venv", "-q", "-p", sys.executable, str(venv)], *commands):
         result = run(command, cwd=project, VIRTUAL_ENV=str(venv))
         assert result.returncode == 0, f"{command}\n{result.stdout[-4000:]}{result.stderr[-3000:]}"
 
@@ -88,20 +94,16 @@ def test_the_lock_alone_installs_everything_the_service_runs_on(
 ) -> None:
     """What the Dockerfile does: the lock with --no-deps, then the project with --no-deps."""
     project = render(tmp_path, **context)
-    uv = shutil.which("uv", path=str(Path(sys.executable).parent)) or "uv"
-    venv = tmp_path / "venv"
-    python = venv / "bin" / "python"
+    python = tmp_path / "venv" / "bin" / "python"
     package = project.name.replace("-", "_")
-    for command in (
-        [uv, "venv", "-q", "-p", sys.executable, str(venv)],
-        [uv, "pip", "install", "-q", "-p", str(python), "--no-deps", "-r", "requirements.lock"],
-        [uv, "pip", "install", "-q", "-p", str(python), "--no-deps", "."],
-        [uv, "pip", "check", "-p", str(python)],
+    in_fresh_venv(
+        project,
+        [UV, "pip", "install", "-q", "-p", str(python), "--no-deps", "-r", "requirements.lock"],
+        [UV, "pip", "install", "-q", "-p", str(python), "--no-deps", "."],
+        [UV, "pip", "check", "-p", str(python)],
         [str(python), "-c", f"from {package}.app import create_app; create_app()"],
-    ):
-        result = run(command, cwd=project, VIRTUAL_ENV=str(venv))
-        assert result.returncode == 0, f"{command}\n{result.stdout[-4000:]}{result.stderr[-3000:]}"
-    (site_packages,) = venv.glob("lib/python*/site-packages")
+    )
+    (site_packages,) = (tmp_path / "venv").glob("lib/python*/site-packages")
     rows = any(context[f"format_{name}"] for name in ("csv", "jsonl", "json"))
     extras = {"postgres"} if rows else set()
     extras |= {"redis"} if context["format_sse"] else set()
