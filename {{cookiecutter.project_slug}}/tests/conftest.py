@@ -18,7 +18,7 @@ import time
 import uuid
 {%- endif %}
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import AbstractContextManager, contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 {%- if rows %}
@@ -100,10 +100,37 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 {%- endif %}
 
 
+class _Server(uvicorn.Server):
+    """uvicorn that begins to stop as soon as it is asked, not at its next tick.
+
+    uvicorn looks at `should_exit` every 0.1 s; the suites start and stop
+    servers by the dozen, and those ticks added up to seconds.
+    """
+
+    _asked: asyncio.Event | None = None
+    _loop: asyncio.AbstractEventLoop | None = None
+
+    def ask_to_stop(self) -> None:
+        """Stop now (from any thread); before the loop runs, the first tick sees it."""
+        self.should_exit = True
+        if self._loop is not None and self._asked is not None:
+            self._loop.call_soon_threadsafe(self._asked.set)
+
+    async def main_loop(self) -> None:
+        """uvicorn's loop, woken by `ask_to_stop` as well as by the tick."""
+        self._asked = asyncio.Event()
+        self._loop = asyncio.get_running_loop()
+        ticks = 0
+        while not await self.on_tick(ticks):
+            ticks += 1
+            with suppress(TimeoutError):
+                await asyncio.wait_for(self._asked.wait(), 0.1)
+
+
 @contextmanager
 def serve(app: ASGIApp) -> Iterator[str]:
     """Run `app` under uvicorn on a free loopback port; yield its base URL."""
-    server = uvicorn.Server(
+    server = _Server(
         uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="on")
     )
     thread = threading.Thread(target=server.run, daemon=True)
@@ -117,7 +144,7 @@ def serve(app: ASGIApp) -> Iterator[str]:
     try:
         yield f"http://127.0.0.1:{port}"
     finally:
-        server.should_exit = True
+        server.ask_to_stop()
         thread.join(timeout=10)
 
 
