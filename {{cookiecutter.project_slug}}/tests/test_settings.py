@@ -230,6 +230,28 @@ def test_the_database_password_stays_out_of_reprs(monkeypatch: pytest.MonkeyPatc
     assert "postgresql://app:***@db:5432/items" in repr(settings)
 {%- endif %}
 
+{%- if cookiecutter.format_relay %}
+
+
+def test_upstream_credentials_stay_out_of_reprs_and_refusals(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("UPSTREAM_URL", "https://relay:hunter2-secret@upstream.example/base")
+    settings = Settings()
+    assert settings.upstream_url.password == "hunter2-secret"  # noqa: S105 - a test value
+    assert "hunter2-secret" not in repr(settings)
+    assert "hunter2-secret" not in str(settings)
+    monkeypatch.setenv("UPSTREAM_URL", "https://relay:hunter2-secret@upstream.example/?q=1")
+    with pytest.raises(SystemExit) as stopped:
+        load_settings()
+    message = str(stopped.value)
+    assert message.startswith(
+        "invalid settings: UPSTREAM_URL='<a URL with credentials, not shown>'"
+    )
+    assert "no query or fragment" in message
+    assert "hunter2-secret" not in message
+{%- endif %}
+
 
 def test_log_level_is_read_in_any_case(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("LOG_LEVEL", "DEBUG")

@@ -1,6 +1,9 @@
 {%- set rows = cookiecutter.format_csv or cookiecutter.format_jsonl or cookiecutter.format_json -%}
 """Service settings, read once from the environment (and `.env`)."""
 
+{% if cookiecutter.format_relay -%}
+import re
+{% endif -%}
 {% if cookiecutter.format_file -%}
 from pathlib import Path
 {% endif -%}
@@ -94,6 +97,8 @@ class Settings(BaseSettings):
     upstream_url: UpstreamUrl = Field(
         default=HttpUrl("http://127.0.0.1:8000"),
         description="Base URL relayed at /relay/: http(s)://host[:port][/path], no query.",
+        # Left out of repr(settings): the URL may carry the upstream's credentials.
+        repr=False,
     )
     upstream_connect_timeout: float = Field(
         default=5.0,
@@ -198,6 +203,12 @@ class Settings(BaseSettings):
 {%- endif %}
 
 
+{% if cookiecutter.format_relay -%}
+# scheme://user[:password]@...: a refused value like this is never echoed.
+_CREDENTIALS = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://[^/?#]*@")
+
+
+{% endif -%}
 def load_settings() -> Settings:
     """Read the settings; a bad value stops the process with one line naming it."""
     try:
@@ -220,4 +231,8 @@ def _shown(problem: ErrorDetails) -> str:
         if isinstance(kind, type) and issubclass(kind, SecretStr):
             # A secret type of its own (a URL) shows what it shows of a valid value.
             return repr(str(kind(str(problem["input"]))))
+{%- if cookiecutter.format_relay %}
+    if isinstance(problem["input"], str) and _CREDENTIALS.match(problem["input"]):
+        return "'<a URL with credentials, not shown>'"
+{%- endif %}
     return repr(problem["input"])
