@@ -16,15 +16,15 @@ FORMATS = ("format_csv", "format_jsonl", "format_json", "format_sse", "format_fi
 COMPRESSIONS = ("gzip", "br", "zstd", "none")
 CHUNK_MIN, CHUNK_MAX = 512, 8_388_608
 # Import names a package must not take: what the project installs (its dependencies
-# and theirs, its dev tools) and its own test modules.
+# and theirs, its dev tools) and its own top-level packages beside it (bench, tests).
 TAKEN = frozenset(
-    {"_pytest", "annotated_doc", "annotated_types", "anyio", "async_timeout", "brokers", "brotli",
-     "certifi", "click", "conftest", "dotenv", "fastapi", "granian", "h11", "hatchling", "httpcore",
-     "httptools", "httpx", "idna", "iniconfig", "localservers", "mypy", "mypy_extensions",
-     "nginxproxy", "nodeenv", "opentelemetry", "orjson", "packaging", "pathspec", "platformdirs",
+    {"_pytest", "annotated_doc", "annotated_types", "anyio", "async_timeout", "bench", "brotli",
+     "certifi", "click", "dotenv", "fastapi", "granian", "h11", "hatchling", "httpcore",
+     "httptools", "httpx", "idna", "iniconfig", "mypy", "mypy_extensions",
+     "nodeenv", "opentelemetry", "orjson", "packaging", "pathspec", "platformdirs",
      "pluggy", "pre_commit", "psutil", "psycopg", "psycopg_binary", "psycopg_pool", "pydantic",
      "pydantic_core", "pydantic_settings", "pygments", "pytest", "pytest_timeout", "redis",
-     "rowcontract", "ruff", "sniffio", "ssewire", "starlette", "tests", "typing_extensions",
+     "ruff", "sniffio", "starlette", "tests", "typing_extensions",
      "typing_inspection", "tzdata", "uvicorn", "uvloop", "virtualenv", "watchfiles", "websockets",
      "yaml", "zstandard"}
 )  # fmt: skip

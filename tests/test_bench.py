@@ -7,6 +7,7 @@ import json
 import os
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 from typing import Any
 
@@ -32,7 +33,7 @@ def test_the_quick_benchmark_runs_on_the_default_render(tmp_path: Path) -> None:
         [
             sys.executable,
             "-m",
-            "streaming_api.bench",
+            "bench",
             "--quick",
             "--rows",
             "2000",
@@ -112,13 +113,10 @@ def test_the_quick_benchmark_runs_on_the_default_render(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("answers", "modules"),
     [
-        (NO_ROWS | {"format_file": False, "format_relay": False}, {"bench_events"}),
-        (NO_ROWS | {"format_sse": False, "format_relay": False}, {"bench_files"}),
-        (NO_ROWS | {"format_sse": False, "format_file": False}, {"bench_relay"}),
-        (
-            {"format_sse": False, "format_file": False, "format_relay": False},
-            {"bench_rows", "bench_baseline"},
-        ),
+        (NO_ROWS | {"format_file": False, "format_relay": False}, {"events"}),
+        (NO_ROWS | {"format_sse": False, "format_relay": False}, {"files"}),
+        (NO_ROWS | {"format_sse": False, "format_file": False}, {"relay"}),
+        ({"format_sse": False, "format_file": False, "format_relay": False}, {"rows", "baseline"}),
     ],
     ids=["sse", "file", "relay", "rows"],
 )
@@ -126,8 +124,14 @@ def test_every_render_has_a_benchmark_with_its_own_sections(
     tmp_path: Path, answers: dict[str, bool], modules: set[str]
 ) -> None:
     project = render(tmp_path, compression="none", **answers)
+    benches = {path.stem for path in (project / "bench").glob("*.py")}
+    assert benches == {"__init__", "__main__", "cli", "tools"} | modules
+    # The runtime package holds no benchmark code; the benchmark's own needs are its extra.
     package = project / "src" / "streaming_api"
-    benches = {path.stem for path in package.glob("bench*.py")}
-    assert benches == {"bench", "bench_tools"} | modules
-    assert "psutil" in (project / "pyproject.toml").read_text()
-    assert "python -m streaming_api.bench" in (project / "README.md").read_text()
+    assert not list(package.rglob("*bench*"))
+    assert not [path for path in package.rglob("*.py") if "psutil" in path.read_text()]
+    extras = tomllib.loads((project / "pyproject.toml").read_text())["project"][
+        "optional-dependencies"
+    ]
+    assert any(requirement.startswith("psutil") for requirement in extras["bench"])
+    assert "python -m bench" in (project / "README.md").read_text()

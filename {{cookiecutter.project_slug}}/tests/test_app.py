@@ -1,8 +1,8 @@
-{%- set rows = cookiecutter.format_csv or cookiecutter.format_jsonl or cookiecutter.format_json -%}
+{%- set rows = cookiecutter.__rows -%}
 import httpx
 {%- if rows %}
 
-from {{ cookiecutter.package_name }}.app import ROW_FORMATS
+from {{ cookiecutter.package_name }}.rows.feature import FORMATS
 {%- endif %}
 
 
@@ -17,7 +17,7 @@ def test_openapi_documents_each_format_with_its_media_type_and_row_schema(
     client: httpx.Client,
 ) -> None:
     paths = client.get("/openapi.json").json()["paths"]
-    for row_format in ROW_FORMATS:
+    for row_format in FORMATS:
         operation = paths[f"/items.{row_format.suffix}"]["get"]
         content = operation["responses"]["200"]["content"]
         assert list(content) == [row_format.media_type]

@@ -1,4 +1,4 @@
-{%- set rows = cookiecutter.format_csv or cookiecutter.format_jsonl or cookiecutter.format_json -%}
+{%- set rows = cookiecutter.__rows -%}
 """The benchmark's parts: each section run small, its report checked (nothing is timed).
 
 Servers run in a thread of the tests' process and so do the clients: the whole
@@ -40,31 +40,31 @@ import redis
 from fastapi import FastAPI
 from starlette.types import ASGIApp
 
-from {{ cookiecutter.package_name }} import (
-{%- for module in [
-    "bench",
-    "bench_baseline" if rows else "",
-    "bench_events" if cookiecutter.format_sse else "",
-    "bench_files" if cookiecutter.format_file else "",
-    "bench_relay" if cookiecutter.format_relay else "",
-    "bench_rows" if rows else "",
-    "bench_tools",
-] | select %}
-    {{ module }},
-{%- endfor %}
-)
-from {{ cookiecutter.package_name }}.app import {% if rows %}ROW_FORMATS, {% endif %}create_app
+from {{ cookiecutter.package_name }}.app import create_app
+from {{ cookiecutter.package_name }}.core.credentials import mask_text
 {%- if rows %}
-from {{ cookiecutter.package_name }}.bench_rows import {% if cookiecutter.compression != "none" %}compress_only, {% endif %}encode_only
-from {{ cookiecutter.package_name }}.database import row_source
-from {{ cookiecutter.package_name }}.datasets import ITEMS
-from {{ cookiecutter.package_name }}.rows import RowFormat
+from {{ cookiecutter.package_name }}.rows.datasets import ITEMS
+from {{ cookiecutter.package_name }}.rows.feature import FORMATS
+from {{ cookiecutter.package_name }}.rows.formats.base import RowFormat
+from {{ cookiecutter.package_name }}.rows.sources.factory import row_source
 from {{ cookiecutter.package_name }}.settings import Settings
 {%- endif %}
 
-from conftest import {{ ((["asgi_messages", "make_settings"] if rows else []) + ["serve"] + (["sqlite_url"] if rows else [])) | join(", ") }}
+{% for section in ["baseline" if rows else "", "cli", "events" if cookiecutter.format_sse else "", "files" if cookiecutter.format_file else "", "relay" if cookiecutter.format_relay else "", "rows" if rows else ""] | select -%}
+from bench import {{ section }} as {{ "bench" if section == "cli" else "bench_" ~ section }}
+{% endfor -%}
+from bench import tools as bench_tools
 {%- if rows %}
-from rowcontract import database_rows
+from bench.rows import {% if cookiecutter.compression != "none" %}compress_only, {% endif %}encode_only
+{%- endif %}
+{%- if rows %}
+from tests.support.asgi import asgi_messages
+from tests.support.databases import sqlite_url
+from tests.support.rowcontract import database_rows
+{%- endif %}
+from tests.support.servers import serve
+{%- if rows %}
+from tests.support.settings import make_settings
 {%- endif %}
 
 
@@ -136,7 +136,7 @@ def baseline(database: Path) -> FastAPI:
     return baseline_app({"DATABASE_URL": sqlite_url(database)})
 
 
-@pytest.mark.parametrize("row_format", ROW_FORMATS, ids=lambda row_format: row_format.suffix)
+@pytest.mark.parametrize("row_format", FORMATS, ids=lambda row_format: row_format.suffix)
 def test_the_per_row_pattern_sends_the_same_bytes_one_row_at_a_time(
     client: httpx.Client, baseline: FastAPI, row_format: RowFormat
 ) -> None:
@@ -157,7 +157,7 @@ def test_fastapi_native_json_lines_carry_the_same_rows(baseline: FastAPI, databa
 
 
 def test_the_client_counts_the_decoded_body(client: httpx.Client, base_url: str) -> None:
-    path = f"/items.{ROW_FORMATS[0].suffix}?limit={LIMIT}"
+    path = f"/items.{FORMATS[0].suffix}?limit={LIMIT}"
     transfer = bench_tools.get(urlsplit(base_url).port or 0, path)
     assert transfer.status == 200
     assert transfer.body_bytes == len(client.get(path).content)
@@ -166,7 +166,7 @@ def test_the_client_counts_the_decoded_body(client: httpx.Client, base_url: str)
 
 def test_encode_only_produces_the_whole_body(client: httpx.Client, settings: Settings) -> None:
     # The pipeline is the same for every format; each format's bytes are tested on their own.
-    row_format = ROW_FORMATS[0]
+    row_format = FORMATS[0]
     measured = asyncio.run(encode_only(settings, row_format))
     assert measured.payload_bytes == len(client.get(f"/items.{row_format.suffix}").content)
     assert measured.seconds > 0
@@ -174,7 +174,7 @@ def test_encode_only_produces_the_whole_body(client: httpx.Client, settings: Set
 
 
 def test_the_compressor_alone_compresses_the_whole_body(settings: Settings) -> None:
-    measured = asyncio.run(compress_only(settings, ROW_FORMATS[0], bench.CODECS[0]))
+    measured = asyncio.run(compress_only(settings, FORMATS[0], bench.CODECS[0]))
     assert 0 < measured.wire_bytes < measured.payload_bytes / 2
 {%- endif %}
 {%- endif %}
@@ -316,7 +316,7 @@ def body_of(app: ASGIApp, path: str) -> bytes:
 def test_a_postgresql_database_made_for_the_run_serves_the_bytes_sqlite_does(
     setup: bench_tools.Setup, postgres_server: str, database: Path
 ) -> None:
-    suffixes = [row_format.suffix for row_format in ROW_FORMATS]
+    suffixes = [row_format.suffix for row_format in FORMATS]
     exports = [f"/items.{suffix}?limit={LIMIT}" for suffix in suffixes]
     patterns = [f"/per-row/items.{suffix}?limit={LIMIT}" for suffix in suffixes]
     patterns.append(f"{bench_rows.NATIVE}?limit={LIMIT}")
@@ -359,7 +359,7 @@ def test_the_verdicts_say_which_targets_are_met() -> None:
 
 
 def test_passwords_are_masked_in_the_report() -> None:
-    shown = bench_tools.without_password("--a scheme://user:s3cret@host:1/db --b scheme://host/x")
+    shown = mask_text("--a scheme://user:s3cret@host:1/db --b scheme://host/x")
     assert shown == "--a scheme://user:***@host:1/db --b scheme://host/x"
 
 

@@ -1,4 +1,4 @@
-{%- set rows = cookiecutter.format_csv or cookiecutter.format_jsonl or cookiecutter.format_json -%}
+{%- set rows = cookiecutter.__rows -%}
 """The container files, read with real parsers: no container runtime is needed to check them.
 
 Dockerfile: stages, an unprivileged user, a health check, an exec-form command.
@@ -19,7 +19,7 @@ import yaml
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
-from nginxproxy import TEMPLATE
+from tests.support.nginxproxy import TEMPLATE
 
 PROJECT = Path(__file__).parents[1]
 APP_PORT = 8000

@@ -1,4 +1,4 @@
-{%- set rows = cookiecutter.format_csv or cookiecutter.format_jsonl or cookiecutter.format_json -%}
+{%- set rows = cookiecutter.__rows -%}
 {%- set paths = [
     "/items.csv?limit=25" if cookiecutter.format_csv else "",
     "/items.jsonl?limit=14" if cookiecutter.format_jsonl else "",
@@ -38,9 +38,15 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from {{ cookiecutter.package_name }}.app import create_app
 from {{ cookiecutter.package_name }}.settings import Settings
 
-from conftest import {% if cookiecutter.format_sse %}BROKER_TIMINGS, PUBLISH_TOKEN, {% endif %}Proxied, {% if paths %}asgi_messages, {% endif %}replicas_behind_nginx
+{% if paths -%}
+from tests.support.asgi import asgi_messages
+{% endif -%}
+from tests.support.servers import Proxied, replicas_behind_nginx
 {%- if cookiecutter.format_sse %}
-from ssewire import raw_stream
+from tests.support.settings import BROKER_TIMINGS, PUBLISH_TOKEN
+{%- endif %}
+{%- if cookiecutter.format_sse %}
+from tests.support.ssewire import raw_stream
 {%- endif %}
 
 pytestmark = pytest.mark.services

@@ -1,4 +1,4 @@
-{%- set rows = cookiecutter.format_csv or cookiecutter.format_jsonl or cookiecutter.format_json -%}
+{%- set rows = cookiecutter.__rows -%}
 from pathlib import Path
 
 import pytest
@@ -246,7 +246,7 @@ def test_upstream_credentials_stay_out_of_reprs_and_refusals(
         load_settings()
     message = str(stopped.value)
     assert message.startswith(
-        "invalid settings: UPSTREAM_URL='<a URL with credentials, not shown>'"
+        "invalid settings: UPSTREAM_URL='https://relay:***@upstream.example/?q=1'"
     )
     assert "no query or fragment" in message
     assert "hunter2-secret" not in message

@@ -1,49 +1,44 @@
-{%- set rows = cookiecutter.format_csv or cookiecutter.format_jsonl or cookiecutter.format_json -%}
-{%- set formats = [
-    "csv_format" if cookiecutter.format_csv else "",
+{%- set features = [
+    "rows" if cookiecutter.__rows else "",
+    "events" if cookiecutter.format_sse else "",
     "files" if cookiecutter.format_file else "",
-    "json_format" if cookiecutter.format_json else "",
-    "jsonl_format" if cookiecutter.format_jsonl else "",
     "relay" if cookiecutter.format_relay else "",
 ] | select | list -%}
-"""The app factory: where the formats chosen for the project are wired in.
+"""The app factory: the features this project was rendered with, wired in one way.
 
-Each format lives in its own module; `main.py` builds the app from the
-environment for servers. Tests build theirs here, from settings they choose.
+Each feature is a subpackage with its routes, settings and lifespan; its
+`feature.create(settings)` says what it gives the app. `create_app` enters the
+features' lifespans in order (and leaves them in reverse), includes their
+routes and asks each for its part of /healthz. `main.py` builds the app from
+the environment for servers; tests build theirs here, from settings they choose.
 """
 
 import logging
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import AsyncExitStack, asynccontextmanager
 
 from fastapi import FastAPI
 
-from . import {{ (["TITLE"] + ((formats + (["rows"] if rows else []) + (["events"] if cookiecutter.format_sse else [])) | sort)) | join(", ") }}
+from . import TITLE
 {%- if cookiecutter.compression != "none" %}
-from .compression import CompressionMiddleware
+from .core.compression import CompressionMiddleware
 {%- endif %}
-{%- if rows %}
-from .database import row_source
-from .datasets import DATASETS
-{%- endif %}
+from .core.feature import Feature
+{%- for name in features | sort %}
+from .{{ name }} import feature as {{ name }}
+{%- endfor %}
 from .settings import Settings, load_settings
-{%- if rows %}
 
-{%- set refs = [
-    "csv_format.FORMAT" if cookiecutter.format_csv else "",
-    "jsonl_format.FORMAT" if cookiecutter.format_jsonl else "",
-    "json_format.FORMAT" if cookiecutter.format_json else "",
-] | select | list %}
-
-{% if refs | length == 1 -%}
-ROW_FORMATS = ({{ refs[0] }},)
+# The selected features, in the order their lifespans are entered.
+{% if features | length == 1 -%}
+FEATURES: tuple[Callable[[Settings], Feature], ...] = ({{ features[0] }}.create,)
 {%- else -%}
-ROW_FORMATS = (
-{%- for ref in refs %}
-    {{ ref }},
+FEATURES: tuple[Callable[[Settings], Feature], ...] = (
+{%- for name in features %}
+    {{ name }}.create,
 {%- endfor %}
 )
-{%- endif %}{%- endif %}
+{%- endif %}
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -51,56 +46,44 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or load_settings()
     logging.basicConfig(format="%(levelname)s:\t%(name)s: %(message)s")
     logging.getLogger(__package__).setLevel(settings.log_level.upper())
-{%- if rows %}
-    source = row_source(settings)
-{%- endif %}
+    features = [create(settings) for create in FEATURES]
 
     @asynccontextmanager
-    async def lifespan({{ "app" if cookiecutter.format_sse else "_" }}: FastAPI) -> AsyncIterator[None]:
-{%- if rows and cookiecutter.format_sse %}
-        async with source.running(), events.open_hub(settings) as hub:
-            app.state.hub = hub
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        async with AsyncExitStack() as stack:
+            for feature in features:
+                await stack.enter_async_context(feature.lifespan(app))
             yield
-{%- elif rows %}
-        async with source.running():
-            yield
-{%- elif cookiecutter.format_sse %}
-        async with events.open_hub(settings) as hub:
-            app.state.hub = hub
-            yield
-{%- else %}
-        yield
-{%- endif %}
 
     app = FastAPI(title=TITLE, lifespan=lifespan)
 
     @app.get("/healthz", tags=["health"])
     async def healthz() -> dict[str, str]:
-{%- if cookiecutter.format_sse %}
-        """Liveness: the process answers (`degraded`: it does, but its event broker does not).
+        """Liveness: the process answers (`degraded`: it does, but a server it needs does not).
 
-        Still 200 when degraded: restarting the process would not bring the
-        broker back, and would cut the streams it keeps open meanwhile.
+        Still 200 when degraded: restarting the process would not bring that
+        server back, and would cut the streams it keeps open meanwhile.
         """
-        return events.health(app.state.hub)
-{%- else %}
-        """Liveness: the process answers."""
-        return {"status": "ok"}
-{%- endif %}
-{% if rows %}
-    app.include_router(rows.router(settings, source, DATASETS, ROW_FORMATS))
-{%- endif %}
-{%- if cookiecutter.format_sse %}
-    app.include_router(events.router(settings))
-{%- endif %}
-{%- if cookiecutter.format_file %}
-    app.include_router(files.router(settings))
-{%- endif %}
-{%- if cookiecutter.format_relay %}
-    app.include_router(relay.router(settings))
-{%- endif %}
+        return health(app, features)
+
+    for feature in features:
+        app.include_router(feature.router)
 {%- if cookiecutter.compression != "none" %}
     if settings.compression != "none":
         app.add_middleware(CompressionMiddleware, level=settings.compression_level)
 {%- endif %}
     return app
+
+
+def health(app: FastAPI, features: Sequence[Feature]) -> dict[str, str]:
+    """Every feature's part of /healthz, `degraded` if any says so."""
+    report = {"status": "ok"}
+    for feature in features:
+        if feature.health is None:
+            continue
+        part = dict(feature.health(app))
+        status = part.pop("status", "ok")
+        report.update(part)
+        if status != "ok":
+            report["status"] = status
+    return report

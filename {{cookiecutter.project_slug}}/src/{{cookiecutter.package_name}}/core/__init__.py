@@ -1,0 +1,1 @@
+"""What the features build on, depending on none of them: settings, streams, secrets."""

@@ -1,0 +1,51 @@
+"""Settings that are not one feature's own: logging{% if cookiecutter.__rows or cookiecutter.format_file %}, the piece size{% endif %}{% if cookiecutter.compression != 'none' %}, compression{% endif %}.
+
+Each feature declares its settings in its own package; `<package>.settings`
+combines the selected ones into the one `Settings` the service reads.
+"""
+
+from typing import Literal
+
+from pydantic import {% if cookiecutter.__rows or cookiecutter.format_file or cookiecutter.compression != 'none' %}Field, {% endif %}field_validator
+from pydantic_settings import BaseSettings
+
+
+class ServiceSettings(BaseSettings):
+    """What every render has."""
+
+    log_level: Literal["debug", "info", "warning", "error"] = "info"
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _any_case(cls, value: object) -> object:
+        return value.lower() if isinstance(value, str) else value
+{%- if cookiecutter.__rows or cookiecutter.format_file %}
+
+
+class PieceSettings(BaseSettings):
+    """The size of what a stream sends at once, for every feature that cuts bytes into pieces."""
+
+    chunk_size: int = Field(
+        default={{ cookiecutter.chunk_size }},
+        ge=512,
+        le=8_388_608,
+        description="Bytes per streamed piece (before compression) and per file read.",
+    )
+{%- endif %}
+{%- if cookiecutter.compression != "none" %}
+
+
+class CompressionSettings(BaseSettings):
+    """What the compression middleware offers clients."""
+
+    compression: Literal["{{ cookiecutter.compression }}", "none"] = Field(
+        default="{{ cookiecutter.compression }}",
+        description="Compression offered to clients that accept it; 'none' turns it off.",
+    )
+    compression_level: int = Field(
+        default={{ {"gzip": 1, "br": 4, "zstd": 3}[cookiecutter.compression] }},
+        ge={{ {"gzip": 0, "br": 0, "zstd": 1}[cookiecutter.compression] }},
+        le={{ {"gzip": 9, "br": 11, "zstd": 22}[cookiecutter.compression] }},
+        description="Compressor level: speed against ratio.",
+    )
+{%- endif %}

@@ -1,0 +1,22 @@
+"""Downloads as a feature: the route, and FILES_DIR made ready before the first request."""
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from anyio import to_thread
+from fastapi import FastAPI
+
+from ..core.feature import Feature
+from .router import prepare, router
+from .settings import FilesSettings
+
+
+def create(settings: FilesSettings) -> Feature:
+    """`GET`/`HEAD /files/{name}`; FILES_DIR is checked (and made) when the app starts."""
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        await to_thread.run_sync(prepare, settings.files_dir.resolve())
+        yield
+
+    return Feature(router=router(settings), lifespan=lifespan)

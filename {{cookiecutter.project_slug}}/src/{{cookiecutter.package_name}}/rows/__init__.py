@@ -1,0 +1,1 @@
+"""Rows of the database tables in `DATASETS`, streamed in every selected format."""

@@ -1,0 +1,1 @@
+"""Row formats: each a batch encoder, the bytes around it, and a media type."""

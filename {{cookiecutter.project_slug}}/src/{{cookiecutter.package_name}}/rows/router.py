@@ -1,0 +1,116 @@
+"""Row endpoints: every dataset in every selected format, streamed from a cursor.
+
+    cursor batch + encode -> framed -> pieces of CHUNK_SIZE -> StreamingResponse
+
+A format is a batch encoder, the bytes around and between batches, and a media
+type; nothing after the encoder knows which format it carries, and nothing here
+knows which database the rows come from.
+"""
+
+import logging
+from collections.abc import AsyncGenerator, Callable, Sequence
+from functools import partial
+from typing import Annotated, Any
+
+from fastapi import APIRouter, HTTPException, Query
+from fastapi.responses import Response, StreamingResponse
+from pydantic import BaseModel, ConfigDict, Field
+
+from ..core.streaming import PieceResponse
+from .chunking import rechunk
+from .datasets import Dataset
+from .formats.base import RowFormat, framed
+from .settings import RowsSettings
+from .sources.base import MAX_ID, DatabaseError, RowSource, RowStream
+
+logger = logging.getLogger(__name__)
+
+
+class ExportQuery(BaseModel):
+    """The query every row endpoint takes.
+
+    Any other parameter is a 422, so a typo such as `?limt=5` is an error rather
+    than a full export.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    limit: int | None = Field(
+        default=None, ge=0, le=MAX_ID, description="Send at most this many rows."
+    )
+    after_id: int = Field(
+        default=0,
+        ge=0,
+        le=MAX_ID,
+        description="Only rows whose key is greater, in key order: resume an export.",
+    )
+
+
+def router(
+    settings: RowsSettings,
+    source: RowSource,
+    datasets: Sequence[Dataset],
+    formats: Sequence[RowFormat],
+) -> APIRouter:
+    """A GET route `/<dataset>.<suffix>` for each dataset and format."""
+    api = APIRouter(tags=["rows"])
+    for dataset in datasets:
+        for row_format in formats:
+            api.add_api_route(
+                f"/{dataset.name}.{row_format.suffix}",
+                _endpoint(settings, source, dataset, row_format),
+                methods=["GET"],
+                name=f"{dataset.name}_{row_format.suffix}",
+                summary=f"Stream {dataset.name} as {row_format.suffix.upper()}",
+                response_class=StreamingResponse,
+                responses={
+                    200: {
+                        "description": f"Rows of {dataset.name} in key order, streamed.",
+                        "content": {
+                            row_format.media_type: {"schema": row_format.schema(dataset.model)}
+                        },
+                    },
+                    503: {"description": "The database could not be read."},
+                },
+            )
+    return api
+
+
+def body(
+    rows: RowStream, dataset: Dataset, row_format: RowFormat, settings: RowsSettings
+) -> AsyncGenerator[bytes, None]:
+    """The bytes of one export, in pieces of CHUNK_SIZE: what a response sends."""
+    encoded = rows.encoded(partial(row_format.encode, dataset.columns))
+    return rechunk(
+        framed(row_format, dataset.columns, encoded),
+        settings.chunk_size,
+        settings.flush_interval,
+    )
+
+
+def _endpoint(
+    settings: RowsSettings, source: RowSource, dataset: Dataset, row_format: RowFormat
+) -> Callable[..., Any]:
+    filename = f"{dataset.name}.{row_format.suffix}"
+    headers = {"Content-Disposition": f'attachment; filename="{filename}"'}
+
+    async def export(query: Annotated[ExportQuery, Query()]) -> Response:
+        try:
+            rows = await source.open_rows(
+                dataset,
+                after_id=query.after_id,
+                limit=query.limit,
+                batch_size=settings.batch_size,
+            )
+        except DatabaseError as error:
+            logger.exception("cannot read %s from %s", dataset.name, source.location)
+            raise HTTPException(status_code=503, detail="the database could not be read") from error
+        return PieceResponse(
+            body(rows, dataset, row_format, settings),
+            label=filename,
+            media_type=row_format.media_type,
+            headers=headers if row_format.attachment else None,
+            release=rows.aclose,
+        )
+
+    return export

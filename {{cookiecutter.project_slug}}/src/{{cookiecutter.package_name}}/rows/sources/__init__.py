@@ -1,0 +1,1 @@
+"""The databases rows come from: one interface, one module per database."""

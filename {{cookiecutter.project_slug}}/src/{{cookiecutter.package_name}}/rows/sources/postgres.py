@@ -1,0 +1,267 @@
+"""Rows from PostgreSQL, read batch by batch from a server-side cursor.
+
+Connections come from a psycopg pool opened and closed with the app. Each
+export declares a cursor in a transaction of its own and fetches BATCH_SIZE
+rows at a time, so neither side ever holds the whole result.
+
+The rows go through the same Python encoders as SQLite's, so the same rows
+give the same bytes from either database. PostgreSQL can encode on its side,
+but not to the same bytes, and not faster where it counts. Measured on 1M
+sample rows, PostgreSQL on the same 2 cores, wall seconds (client CPU):
+
+- CSV: cursor + `csv` 2.2 (2.0); `COPY (SELECT ...) TO STDOUT (FORMAT csv,
+  HEADER)` 1.4 (1.3), but it ends lines with LF, quotes an empty string
+  (`""`, to tell it from NULL) and writes 919.0 as `919`.
+- JSON Lines: cursor + orjson 1.4 (1.2); `row_to_json` through COPY 1.9
+  (1.4), through a cursor 2.2 (0.8); and it writes 919.0 as `919` too.
+- Encoding on the event loop against in a worker thread, 3 exports at once:
+  CSV 6.0 against 7.4 s, JSON Lines 3.7 against 4.7 s. psycopg already
+  fetches on the loop, and the encoders hold the GIL, so a thread hop only
+  adds its own cost; a 2000-row batch keeps the loop for 1 to 2.5 ms.
+"""
+
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from typing import Any, TypeVar
+
+import anyio
+import psycopg
+from psycopg import sql
+from psycopg.pq import TransactionStatus
+from psycopg_pool import AsyncConnectionPool
+
+from ...core.credentials import mask
+from ..datasets import ITEMS, Dataset
+from ..seed import sample_rows
+from ..settings import RowsSettings
+from .base import Batch, DatabaseError, count_stream
+
+T = TypeVar("T")
+Connection = psycopg.AsyncConnection[tuple[Any, ...]]
+Cursor = psycopg.AsyncServerCursor[tuple[Any, ...]]
+Pool = AsyncConnectionPool[Connection]
+
+# How long releasing a connection may wait for the server to end its transaction.
+RELEASE_SECONDS = 5.0
+# The sample table mirrors the `Item` model, so its rows are the SQLite sample's
+# to the byte: the timestamp is ISO 8601 text, as the model says.
+_SAMPLE_COLUMNS = sql.SQL(
+    """
+    id bigint NOT NULL,
+    name text NOT NULL,
+    category text NOT NULL,
+    price double precision NOT NULL,
+    quantity bigint NOT NULL,
+    created_at text NOT NULL,
+    note text
+    """
+)
+_SAMPLE_TYPES = ("int8", "text", "text", "float8", "int8", "text", "text")
+# Seeds of one database take turns on this transaction-scoped advisory lock.
+_SEED_LOCK = 0x6974656D73
+
+logger = logging.getLogger(__name__)
+
+
+class PostgresRows:
+    """A declared cursor whose first batch is already in hand, on a pooled connection."""
+
+    def __init__(
+        self,
+        pool: Pool,
+        connection: Connection,
+        cursor: Cursor,
+        first: Batch,
+        batch_size: int,
+    ) -> None:
+        count_stream(+1)
+        self._pool = pool
+        self._connection: Connection | None = connection
+        self._cursor = cursor
+        self._first = first
+        self._batch_size = batch_size
+
+    async def batches(self) -> AsyncIterator[Batch]:
+        """Yield the first batch, then fetch the rest; release the connection at the end."""
+        async for batch in self.encoded(_unchanged):
+            yield batch
+
+    async def encoded(self, encode: Callable[[Batch], T]) -> AsyncIterator[T]:
+        """`encode` of each batch, on the event loop (faster than a thread hop, see above)."""
+        try:
+            batch, self._first = self._first, []
+            while batch:
+                yield encode(batch)
+                if len(batch) < self._batch_size:
+                    break
+                batch = await self._cursor.fetchmany(self._batch_size)
+        finally:
+            await self.aclose()
+
+    async def aclose(self) -> None:
+        """End the cursor's transaction and give the connection back; safe to call twice."""
+        connection, self._connection = self._connection, None
+        if connection is not None:
+            count_stream(-1)
+            await _release(self._pool, connection, self._cursor)
+
+
+def _unchanged(batch: Batch) -> Batch:
+    return batch
+
+
+async def _release(pool: Pool, connection: Connection, cursor: Cursor) -> None:
+    """Roll back, which ends the cursor, and return the connection to the pool.
+
+    Shielded: a client that left cancels the task that runs this, and a
+    connection never returned would be lost to the pool. psycopg has already
+    cancelled a query that the cancellation interrupted; one that cannot be
+    ended, or a broken connection, the pool closes and replaces.
+    """
+    with anyio.CancelScope(shield=True):
+        status = connection.info.transaction_status
+        if status in (TransactionStatus.INTRANS, TransactionStatus.INERROR):
+            with anyio.move_on_after(RELEASE_SECONDS), contextlib.suppress(psycopg.Error):
+                await connection.rollback()
+        with contextlib.suppress(psycopg.Error):
+            await cursor.close()  # only marks it closed: the rollback (or the error) ended it
+        await pool.putconn(connection)
+
+
+async def _table_exists(connection: Connection, table: str) -> bool:
+    cursor = await connection.execute("SELECT to_regclass(%s) IS NOT NULL", (table,))
+    found = await cursor.fetchone()
+    return bool(found and found[0])
+
+
+async def _create_sample(connection: Connection, rows: int, *, replace: bool) -> bool:
+    """Load `rows` sample rows into a new table and swap it in, in one transaction.
+
+    Nothing is half-written: until the commit, readers see the old table (or
+    none). COPY in binary is the fastest way in (1M rows in about 2 s here);
+    FREEZE spares the server rewriting every row later, as the table is new.
+    Returns whether it created the table (with `replace` off, it may exist).
+    """
+    table = ITEMS.table
+    partial = f"{table}_partial"
+    names = {
+        "table": sql.Identifier(table),
+        "partial": sql.Identifier(partial),
+        "partial_key": sql.Identifier(f"{partial}_pkey"),
+        "key": sql.Identifier(f"{table}_pkey"),
+        "columns": _SAMPLE_COLUMNS,
+    }
+    async with connection.transaction():
+        await connection.execute("SELECT pg_advisory_xact_lock(%s)", (_SEED_LOCK,))
+        if not replace and await _table_exists(connection, table):
+            return False
+        await connection.execute(sql.SQL("CREATE TABLE {partial} ({columns})").format(**names))
+        copy_in = sql.SQL("COPY {partial} FROM STDIN (FORMAT binary, FREEZE)").format(**names)
+        async with connection.cursor().copy(copy_in) as copy:
+            copy.set_types(_SAMPLE_TYPES)
+            for row in sample_rows(rows):
+                await copy.write_row(row)
+        for statement in (
+            "ALTER TABLE {partial} ADD CONSTRAINT {partial_key} PRIMARY KEY (id)",
+            "DROP TABLE IF EXISTS {table}",
+            "ALTER TABLE {partial} RENAME TO {table}",
+            "ALTER TABLE {table} RENAME CONSTRAINT {partial_key} TO {key}",
+        ):
+            await connection.execute(sql.SQL(statement).format(**names))
+    return True
+
+
+class PostgresSource:
+    """The PostgreSQL database DATABASE_URL names, through a pool of connections."""
+
+    def __init__(self, settings: RowsSettings) -> None:
+        self._url = settings.database_url.get_secret_value()
+        self._settings = settings
+        self._pool: Pool | None = None
+
+    @property
+    def location(self) -> str:
+        """The URL, its password masked."""
+        return mask(self._url)
+
+    @asynccontextmanager
+    async def running(self) -> AsyncIterator[None]:
+        """Open the pool (connecting in the background) and create the sample table if missing.
+
+        A database that does not answer yet is no reason not to start: row
+        requests get a 503 until it does, and the pool keeps trying.
+        """
+        settings = self._settings
+        pool: Pool = AsyncConnectionPool(
+            self._url,
+            min_size=settings.database_pool_min,
+            max_size=settings.database_pool_max,
+            timeout=settings.database_pool_timeout,
+            kwargs={"connect_timeout": settings.database_connect_timeout},
+            # One round trip per export: a connection the server dropped (a
+            # restart) is replaced before use, rather than failing with a 503.
+            check=AsyncConnectionPool.check_connection,
+            open=False,
+        )
+        await pool.open()
+        self._pool = pool
+        try:
+            await self._ensure_sample(pool)
+            yield
+        finally:
+            self._pool = None
+            await pool.close()
+
+    async def _ensure_sample(self, pool: Pool) -> None:
+        rows = self._settings.sample_rows
+        try:
+            async with pool.connection() as connection:
+                created = await _create_sample(connection, rows, replace=False)
+        except psycopg.Error as error:
+            logger.warning("cannot reach %s at start: %s", self.location, error)
+            return
+        if created:
+            logger.info(
+                "no %s table in %s: created it with %d sample rows",
+                ITEMS.table,
+                self.location,
+                rows,
+            )
+
+    async def open_rows(
+        self, dataset: Dataset, *, after_id: int, limit: int | None, batch_size: int
+    ) -> PostgresRows:
+        """Declare a cursor for rows after `after_id`, in key order, at most `limit`."""
+        if self._pool is None:
+            msg = "the connection pool is not open"
+            raise DatabaseError(msg)
+        pool = self._pool
+        query = f"{dataset.select} WHERE {dataset.key} > %s ORDER BY {dataset.key} LIMIT %s"
+        try:
+            connection = await pool.getconn()
+        except psycopg.Error as error:
+            raise DatabaseError(str(error)) from error
+        try:
+            cursor = connection.cursor("rows")
+            await cursor.execute(query, (after_id, limit))
+            first = await cursor.fetchmany(batch_size)
+        except psycopg.Error as error:
+            await _release(pool, connection, cursor)
+            raise DatabaseError(str(error)) from error
+        except BaseException:
+            await _release(pool, connection, cursor)
+            raise
+        return PostgresRows(pool, connection, cursor, first, batch_size)
+
+    async def seed(self, rows: int) -> None:
+        """Replace the sample table with `rows` rows, on a connection of its own."""
+        timeout = self._settings.database_connect_timeout
+        try:
+            async with await psycopg.AsyncConnection.connect(
+                self._url, connect_timeout=timeout
+            ) as connection:
+                await _create_sample(connection, rows, replace=True)
+        except psycopg.Error as error:
+            raise DatabaseError(str(error)) from error

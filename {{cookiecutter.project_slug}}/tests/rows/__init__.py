@@ -1,0 +1,1 @@
+"""Row exports, on every back-end."""

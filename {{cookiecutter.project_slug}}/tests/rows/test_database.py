@@ -1,0 +1,323 @@
+import asyncio
+import contextlib
+import json
+import logging
+import shutil
+import socket
+import time
+from collections.abc import Awaitable, Callable, Iterator
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import httpx
+import psycopg
+import pytest
+from starlette.types import Message
+
+from {{ cookiecutter.package_name }}.app import create_app
+from {{ cookiecutter.package_name }}.rows import seed
+from {{ cookiecutter.package_name }}.rows.feature import FORMATS
+from {{ cookiecutter.package_name }}.rows.seed import create_sample_database
+from {{ cookiecutter.package_name }}.rows.sources import postgres as postgres_source
+from {{ cookiecutter.package_name }}.rows.sources.base import Row, open_cursors
+from {{ cookiecutter.package_name }}.rows.sources.factory import row_source
+
+from tests.support.databases import postgres_database, sqlite_url
+from tests.support.rowcontract import database_rows
+from tests.support.servers import serve
+from tests.support.settings import make_settings
+
+PATH = f"/items.{FORMATS[0].suffix}"
+BIG = 20_000
+
+
+def eventually(condition: Callable[[], bool], seconds: float = 5) -> bool:
+    """Poll `condition` until it holds or `seconds` pass: the server runs in another thread."""
+    deadline = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.01)
+    return True
+
+
+def drain(response: httpx.Response, into: bytearray) -> None:
+    for piece in response.iter_bytes():
+        into += piece
+
+
+def busy_connections(url: str) -> list[str]:
+    """States of the other connections to this PostgreSQL database that are not idle."""
+    with psycopg.connect(url) as connection:
+        rows = connection.execute(
+            "SELECT state FROM pg_stat_activity WHERE datname = current_database()"
+            " AND pid <> pg_backend_pid() AND backend_type = 'client backend'"
+            " AND state <> 'idle'"
+        ).fetchall()
+    return [str(state) for (state,) in rows]
+
+
+def seed_rows(url: str, rows: int) -> None:
+    asyncio.run(row_source(make_settings(database_url=url)).seed(rows))
+
+
+@pytest.fixture(scope="module")
+def big_postgres_url(postgres_server: str) -> Iterator[str]:
+    with postgres_database(postgres_server) as url:
+        seed_rows(url, BIG)
+        yield url
+
+
+@pytest.fixture(scope="module")
+def big_database_url(
+    backend: str, tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
+) -> str:
+    """An export of megabytes, on each back-end: more than loopback's socket buffers swallow."""
+    if backend == "postgres":
+        url: str = request.getfixturevalue("big_postgres_url")
+        return url
+    path = tmp_path_factory.mktemp("big") / "items.db"
+    create_sample_database(path, BIG)
+    return sqlite_url(path)
+
+
+@pytest.fixture
+def fresh_postgres_url(postgres_server: str) -> Iterator[str]:
+    """An empty PostgreSQL database of this test's own."""
+    with postgres_database(postgres_server) as url:
+        yield url
+
+
+def open_slow_client(url: str) -> socket.socket:
+    """A raw HTTP/1.1 GET of PATH whose small receive window makes the server wait on it."""
+    address = urlsplit(url)
+    sock = socket.socket()
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    sock.connect((address.hostname, address.port))
+    sock.sendall(f"GET {PATH} HTTP/1.1\r\nHost: test\r\n\r\n".encode())
+    return sock
+
+
+def test_a_client_that_leaves_mid_stream_releases_the_cursor(
+    big_database_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO)
+    with serve(create_app(make_settings(database_url=big_database_url))) as url:
+        with open_slow_client(url) as sock:
+            assert sock.recv(4096).startswith(b"HTTP/1.1 200")
+            assert open_cursors() == 1
+        assert eventually(lambda: open_cursors() == 0)
+        assert eventually(lambda: "client went away" in caplog.text)
+        # It stopped early: the log names how much was sent, less than the whole export.
+        sent = int(caplog.text.split("client went away after ")[1].split()[0])
+        assert sent < len(httpx.get(url + PATH).content)
+        if big_database_url.startswith("postgresql"):
+            # The cursor's transaction ended and its connection is back in the pool, idle.
+            assert eventually(lambda: busy_connections(big_database_url) == [])
+
+
+def test_a_client_that_leaves_before_the_first_piece_releases_the_cursor(
+    database_url: str,
+) -> None:
+    app = create_app(make_settings(database_url=database_url))
+    messages: Iterator[Message] = iter(
+        [{"type": "http.request", "body": b"", "more_body": False}, {"type": "http.disconnect"}]
+    )
+
+    async def receive() -> Message:
+        return next(messages)
+
+    async def send(message: Message) -> None:
+        await asyncio.sleep(0.01)  # a slow network: the disconnect is noticed first
+
+    async def run() -> None:
+        scope = {"type": "http", "method": "GET", "path": PATH, "query_string": b"", "headers": []}
+        async with app.router.lifespan_context(app):
+            await app(scope, receive, send)
+            assert open_cursors() == 0
+            if database_url.startswith("postgresql"):
+                assert await asyncio.to_thread(busy_connections, database_url) == []
+
+    asyncio.run(run())
+
+
+def test_a_database_error_mid_stream_aborts_the_body(
+    database: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    broken = tmp_path / "broken.db"
+    shutil.copy(database, broken)
+    with broken.open("r+b") as file:
+        # Zero the second half of the file: the first batch still reads, a later one fails.
+        size = file.seek(0, 2)
+        file.seek(size // 2)
+        file.write(bytes(size - size // 2))
+    app = create_app(make_settings(database_url=sqlite_url(broken), batch_size=100))
+    received = bytearray()
+    with serve(app) as url, httpx.stream("GET", url + PATH) as response:
+        assert response.status_code == 200
+        with pytest.raises(httpx.RemoteProtocolError):
+            drain(response, into=received)
+    assert received
+    assert b"rror" not in received
+    assert eventually(lambda: "stream aborted by an error" in caplog.text)
+    assert eventually(lambda: open_cursors() == 0)
+
+
+def test_a_postgres_connection_ended_mid_stream_aborts_the_body(
+    big_postgres_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    app = create_app(make_settings(database_url=big_postgres_url, batch_size=100))
+    with serve(app) as url, open_slow_client(url) as sock:
+        received = sock.recv(4096)
+        assert received.startswith(b"HTTP/1.1 200")
+        assert open_cursors() == 1
+        # The server ends the export's connection while it waits on this client.
+        with psycopg.connect(big_postgres_url) as admin:
+            ended = admin.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                " AND backend_type = 'client backend' AND state <> 'idle'"
+            ).fetchall()
+        assert ended == [(True,)]
+        sock.settimeout(10)
+        while piece := sock.recv(65536):
+            received += piece
+    # Chunked, and cut short: no last chunk, and no error text in the body.
+    assert not received.endswith(b"0\r\n\r\n")
+    assert b"rror" not in received.partition(b"\r\n\r\n")[2]
+    # AdminShutdown, or OperationalError when the socket closes before the message is read.
+    assert eventually(lambda: "stream aborted by an error" in caplog.text)
+    assert eventually(lambda: open_cursors() == 0)
+
+
+def test_a_missing_database_is_a_503_not_an_empty_200(database: Path, tmp_path: Path) -> None:
+    path = tmp_path / "gone.db"
+    shutil.copy(database, path)
+    with serve(create_app(make_settings(database_url=sqlite_url(path)))) as url:
+        path.unlink()
+        response = httpx.get(url + PATH)
+    assert response.status_code == 503
+    assert response.json() == {"detail": "the database could not be read"}
+
+
+def test_first_start_creates_a_sample_database(tmp_path: Path) -> None:
+    path = tmp_path / "new" / "items.db"
+    with serve(create_app(make_settings(database_url=sqlite_url(path), sample_rows=25))) as url:
+        response = httpx.get(url + PATH)
+    assert response.status_code == 200
+    assert path.exists()
+
+
+def test_first_start_creates_a_sample_table_and_a_dropped_one_is_a_503(
+    fresh_postgres_url: str,
+) -> None:
+    app = create_app(make_settings(database_url=fresh_postgres_url, sample_rows=25))
+    with serve(app) as url:
+        assert httpx.get(url + PATH, params={"limit": 0}).status_code == 200
+        assert len(database_rows(fresh_postgres_url)) == 25
+        with psycopg.connect(fresh_postgres_url) as connection:
+            connection.execute("DROP TABLE items")
+        response = httpx.get(url + PATH)
+    assert response.status_code == 503
+    assert response.json() == {"detail": "the database could not be read"}
+
+
+def test_a_postgres_that_does_not_answer_is_a_503_and_no_password_is_shown(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    with socket.socket() as unused:
+        unused.bind(("127.0.0.1", 0))  # a port nobody listens on
+        port = unused.getsockname()[1]
+    password = "pw-7f3e-do-not-print"  # noqa: S105 - a test value
+    database_url = f"postgresql://app:{password}@127.0.0.1:{port}/items"
+    app = create_app(make_settings(database_url=database_url, database_pool_timeout=0.1))
+    with serve(app) as url:
+        response = httpx.get(url + PATH)
+        health = httpx.get(url + "/healthz")
+    assert response.status_code == 503
+    assert response.json() == {"detail": "the database could not be read"}
+    assert health.json() == {"status": "ok"}
+    assert "cannot read items from postgresql://app:***@127.0.0.1" in caplog.text
+    for text in (caplog.text, response.text, health.text):
+        assert password not in text
+
+
+def test_every_pooled_connection_busy_is_a_503_after_the_pool_timeout(postgres_url: str) -> None:
+    settings = make_settings(
+        database_url=postgres_url, database_pool_max=1, database_pool_timeout=0.3
+    )
+    app = create_app(settings)
+    started = asyncio.Event()
+
+    def requested() -> Callable[[], Awaitable[Message]]:
+        messages: list[Message] = [{"type": "http.request", "body": b"", "more_body": False}]
+
+        async def receive() -> Message:
+            if messages:
+                return messages.pop()
+            await asyncio.Event().wait()  # the client never leaves
+            raise AssertionError
+
+        return receive
+
+    async def stuck(message: Message) -> None:
+        # A client that takes the headers, then nothing: the export keeps its connection.
+        if message["type"] == "http.response.start":
+            started.set()
+        await asyncio.Event().wait()
+
+    async def run() -> list[Message]:
+        scope = {"type": "http", "method": "GET", "path": PATH, "query_string": b"", "headers": []}
+        async with app.router.lifespan_context(app):
+            holding = asyncio.create_task(app(scope, requested(), stuck))
+            await started.wait()
+            sent: list[Message] = []
+
+            async def send(message: Message) -> None:
+                sent.append(message)
+
+            waited = time.monotonic()
+            await app(scope, requested(), send)
+            assert 0.3 <= time.monotonic() - waited < 5
+            holding.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await holding
+            return sent
+
+    sent = asyncio.run(run())
+    assert sent[0]["status"] == 503
+    assert json.loads(sent[1]["body"]) == {"detail": "the database could not be read"}
+
+
+def test_an_interrupted_seed_leaves_the_old_table_whole(
+    backend: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest
+) -> None:
+    rows = seed.sample_rows
+
+    def failing(count: int) -> Iterator[Row]:
+        yield from rows(count // 2)
+        raise OSError("disk full")
+
+    if backend == "sqlite":
+        path = tmp_path / "items.db"
+        create_sample_database(path, 10)
+        before = path.read_bytes()
+        monkeypatch.setattr(seed, "sample_rows", failing)
+        with pytest.raises(OSError, match="disk full"):
+            create_sample_database(path, 100)
+        assert path.read_bytes() == before
+        assert [p.name for p in tmp_path.iterdir()] == ["items.db"]
+        return
+    url = request.getfixturevalue("fresh_postgres_url")
+    seed_postgres = row_source(make_settings(database_url=url)).seed
+    asyncio.run(seed_postgres(10))
+    monkeypatch.setattr(postgres_source, "sample_rows", failing)
+    with pytest.raises(OSError, match="disk full"):
+        asyncio.run(seed_postgres(100))
+    assert [row[0] for row in database_rows(url)] == list(range(1, 11))
+    with psycopg.connect(url) as connection:
+        tables = connection.execute(
+            "SELECT tablename FROM pg_tables WHERE schemaname = 'public'"
+        ).fetchall()
+    assert tables == [("items",)]

@@ -1,0 +1,1 @@
+"""What the tests share: servers on loopback, settings, parsers of what the service sends."""

@@ -1,0 +1,97 @@
+"""nginx, the Debian binary on PATH, in front of servers on loopback, with the project's config.
+
+The server block is `deploy/nginx.conf.template` itself, with its placeholders
+filled in as the nginx image fills them from the environment in compose.yaml;
+only the main context around it (where nginx keeps its pid, logs and temp
+files) is written here, in a folder of the test's own.
+"""
+
+import os
+import shutil
+import socket
+import subprocess
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from string import Template
+
+import pytest
+
+from .localservers import free_port, missing_service
+
+TEMPLATE = Path(__file__).parents[2] / "deploy" / "nginx.conf.template"
+MAIN = Template("""\
+${user}worker_processes 1;
+events { worker_connections 512; }
+http {
+    access_log off;
+    client_body_temp_path $folder/client;
+    proxy_temp_path $folder/proxy;
+    fastcgi_temp_path $folder/fastcgi;
+    uwsgi_temp_path $folder/uwsgi;
+    scgi_temp_path $folder/scgi;
+    include $site;
+}
+""")
+
+
+def nginx_binary() -> str:
+    """nginx's path; a skip saying how to get it, or a failure under REQUIRE_SERVICES=1."""
+    found = shutil.which("nginx") or shutil.which("nginx", path="/usr/sbin:/sbin")
+    if found:
+        return found
+    missing_service("nginx is not installed (apt-get install nginx): the proxy tests need it")
+
+
+def site_config(upstreams: Sequence[str], port: int) -> str:
+    """The shipped template with its placeholders filled in, as the nginx image does."""
+    first, second = upstreams
+    text = Template(TEMPLATE.read_text()).safe_substitute(
+        NGINX_PORT=f"127.0.0.1:{port}", APP_1=first, APP_2=second
+    )
+    assert "${" not in text, "a placeholder of the nginx template was left unfilled"
+    return text
+
+
+@contextmanager
+def nginx(upstreams: Sequence[str], folder: Path) -> Iterator[str]:
+    """nginx on a free loopback port in front of two `host:port` upstreams; yield its URL."""
+    binary = nginx_binary()
+    folder.mkdir(parents=True, exist_ok=True)
+    port = free_port()
+    site = folder / "site.conf"
+    site.write_text(site_config(upstreams, port))
+    # Run as root, nginx would hand its workers to `nobody`, who cannot enter
+    # the test's private temporary folder.
+    user = "user root;\n" if os.geteuid() == 0 else ""
+    main = folder / "nginx.conf"
+    main.write_text(MAIN.substitute(user=user, folder=folder, site=site))
+    log = folder / "error.log"
+    directives = f"daemon off; pid {folder}/nginx.pid; error_log {log} warn;"
+    command = [binary, "-p", str(folder), "-e", str(log), "-c", str(main), "-g", directives]
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # noqa: S603
+    try:
+        _wait_until_listening(process, port, log)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def _wait_until_listening(process: subprocess.Popen[bytes], port: int, log: Path) -> None:
+    deadline = time.monotonic() + 10
+    while True:
+        if process.poll() is not None or time.monotonic() > deadline:
+            errors = log.read_text() if log.exists() else ""
+            pytest.fail(f"nginx did not start (exit {process.returncode}):\n{errors}")
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+        except OSError:
+            time.sleep(0.01)
+        else:
+            return

@@ -1,0 +1,81 @@
+"""A real uvicorn on loopback, and two replicas behind a real nginx."""
+
+import asyncio
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import uvicorn
+from starlette.types import ASGIApp
+
+from .nginxproxy import nginx
+
+
+class _Server(uvicorn.Server):
+    """uvicorn that begins to stop as soon as it is asked, not at its next tick.
+
+    uvicorn looks at `should_exit` every 0.1 s; the suites start and stop
+    servers by the dozen, and those ticks added up to seconds.
+    """
+
+    _asked: asyncio.Event | None = None
+    _loop: asyncio.AbstractEventLoop | None = None
+
+    def ask_to_stop(self) -> None:
+        """Stop now (from any thread); before the loop runs, the first tick sees it."""
+        self.should_exit = True
+        if self._loop is not None and self._asked is not None:
+            self._loop.call_soon_threadsafe(self._asked.set)
+
+    async def main_loop(self) -> None:
+        """uvicorn's loop, woken by `ask_to_stop` as well as by the tick."""
+        self._asked = asyncio.Event()
+        self._loop = asyncio.get_running_loop()
+        ticks = 0
+        while not await self.on_tick(ticks):
+            ticks += 1
+            with suppress(TimeoutError):
+                await asyncio.wait_for(self._asked.wait(), 0.1)
+
+
+@contextmanager
+def serve(app: ASGIApp) -> Iterator[str]:
+    """Run `app` under uvicorn on a free loopback port; yield its base URL."""
+    server = _Server(
+        uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="on")
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            pytest.fail("uvicorn did not start")
+        time.sleep(0.005)
+    port = server.servers[0].sockets[0].getsockname()[1]
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.ask_to_stop()
+        thread.join(timeout=10)
+
+
+@dataclass(frozen=True)
+class Proxied:
+    """nginx's URL, and the URLs of the two replicas behind it."""
+
+    url: str
+    replicas: tuple[str, str]
+
+
+@contextmanager
+def replicas_behind_nginx(apps: Sequence[ASGIApp], folder: Path) -> Iterator[Proxied]:
+    """Serve two apps, then nginx in front of them with the project's config."""
+    first, second = apps
+    with serve(first) as one, serve(second) as two:
+        addresses = [url.removeprefix("http://") for url in (one, two)]
+        with nginx(addresses, folder) as url:
+            yield Proxied(url, (one, two))
