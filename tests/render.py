@@ -1,5 +1,6 @@
-"""Rendering the template and running the tools the generated project uses."""
+"""The template's test helpers: rendering with either engine, running tools, checking a render."""
 
+import json
 import multiprocessing
 import os
 import re
@@ -10,16 +11,69 @@ from typing import Any
 
 import yaml
 from cookiecutter.main import cookiecutter
+from copier import run_copy
 
 ROOT = Path(__file__).parents[1]
 BIN = Path(sys.executable).parent
+COOKIECUTTER_JSON: dict[str, Any] = json.loads((ROOT / "cookiecutter.json").read_text())
+# The identity of the commits tests make in scratch repositories, whatever the machine's.
+GIT_ENV = {
+    "GIT_AUTHOR_NAME": "Template Tests",
+    "GIT_AUTHOR_EMAIL": "tests@example.com",
+    "GIT_COMMITTER_NAME": "Template Tests",
+    "GIT_COMMITTER_EMAIL": "tests@example.com",
+    "GIT_CONFIG_NOSYSTEM": "1",
+}
 # Template syntax that must not survive rendering; `${{ }}` is GitHub Actions' own.
 LEFTOVER = re.compile(r"(?<!\$)\{\{|\{%|\{#|cookiecutter\.")
 
+Answers = dict[str, Any]
 
-def render(out: Path, **context: Any) -> Path:
-    """Render the working tree with these answers; return the project folder."""
-    return Path(cookiecutter(str(ROOT), no_input=True, extra_context=context, output_dir=str(out)))
+
+# --- rendering -------------------------------------------------------------------
+
+
+def render(out: Path, **answers: Any) -> Path:
+    """Render this working tree with Cookiecutter into `out`; return the project folder."""
+    return cookiecutter_render(ROOT, out, answers)
+
+
+def cookiecutter_render(template: Path, out: Path, answers: Answers) -> Path:
+    """Render `template` as `cookiecutter --no-input` would; return the project folder."""
+    return Path(
+        cookiecutter(str(template), no_input=True, extra_context=answers, output_dir=str(out))
+    )
+
+
+def copier_render(template: Path, dst: Path, answers: Answers, **options: Any) -> Path:
+    """Render `template` into `dst` as `copier copy --defaults --data ...` would (no trust)."""
+    run_copy(str(template), dst, data=answers, defaults=True, quiet=True, unsafe=False, **options)
+    return dst
+
+
+# --- running tools ---------------------------------------------------------------
+
+
+def run(args: list[str], cwd: Path, **env: str) -> subprocess.CompletedProcess[str]:
+    """Run a tool in `cwd`, this environment's tools first on PATH, capturing its output."""
+    return subprocess.run(
+        args,
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        env={**os.environ, **GIT_ENV, **env, "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}"},
+        check=False,
+    )
+
+
+def ok(args: list[str], cwd: Path) -> str:
+    """Run a tool that must succeed; return its output."""
+    result = run(args, cwd)
+    assert result.returncode == 0, f"{args}\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}"
+    return result.stdout
+
+
+# --- checks of a render ----------------------------------------------------------
 
 
 def leftovers(project: Path) -> list[str]:
@@ -59,17 +113,7 @@ def yaml_problems(project: Path) -> list[str]:
     return problems
 
 
-def run(args: list[str], cwd: Path, **env: str) -> subprocess.CompletedProcess[str]:
-    """Run a tool from this environment in `cwd`, capturing its output."""
-    return subprocess.run(
-        args,
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        env={**os.environ, **env, "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}"},
-        check=False,
-    )
-
+# --- a render's own test suite ---------------------------------------------------
 
 # Every generated suite imports the same heavy libraries before its first test
 # (about a second of CPU each time). A fork server imports them once; each suite

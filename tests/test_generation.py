@@ -15,7 +15,15 @@ from typing import Any
 import pytest
 from cookiecutter.exceptions import FailedHookException
 
-from tests.matrix import FORMATS, SUPPORTED, UNSUPPORTED, WITH_SERVICES, answers, combo_id
+from tests.matrix import (
+    FORMATS,
+    SUPPORTED,
+    UNSUPPORTED,
+    WITH_SERVICES,
+    answers,
+    combo_id,
+    has_rows,
+)
 from tests.render import ROOT, leftovers, render, run, run_suite, yaml_problems
 
 # What each option leaves in a render; none of it may appear when the option is off.
@@ -44,7 +52,7 @@ TRACES: dict[str, list[str]] = {
 def unselected(context: dict[str, Any]) -> list[str]:
     """The TRACES keys that must be absent from the render of `context`."""
     off = [name for name in FORMATS if not context[f"format_{name}"]]
-    if not any(context[f"format_{name}"] for name in ("csv", "jsonl", "json")):
+    if not has_rows(context):
         off.append("rows")
     off += [algo for algo in ("gzip", "br", "zstd") if context["compression"] != algo]
     if context["compression"] == "none":
