@@ -1,11 +1,13 @@
 """The template's test helpers: rendering with either engine, running tools, checking a render."""
 
+import ast
 import json
 import multiprocessing
 import os
 import re
 import subprocess
 import sys
+from collections import deque
 from pathlib import Path
 from typing import Any
 
@@ -111,6 +113,85 @@ def yaml_problems(project: Path) -> list[str]:
         except yaml.YAMLError as error:
             problems.append(f"{path.relative_to(project)}: {error}")
     return problems
+
+
+# grimp (import-linter's graph) finds a package through sys.path, and every render
+# is a throwaway folder whose package name the other renders share; the graph of a
+# render's own modules is a short walk over their syntax trees.
+
+
+def _modules(project: Path) -> dict[str, Path]:
+    """The project's own modules by dotted name: src/<pkg>, and bench/ and tests/ if packages."""
+    packages = [init.parent for init in sorted(project.glob("src/*/__init__.py"))]
+    packages += [
+        project / name for name in ("bench", "tests") if (project / name / "__init__.py").is_file()
+    ]
+    modules = {}
+    for package in packages:
+        for path in sorted(package.rglob("*.py")):
+            parts = path.relative_to(package.parent).with_suffix("").parts
+            modules[".".join(parts[:-1] if parts[-1] == "__init__" else parts)] = path
+    return modules
+
+
+def import_graph(project: Path) -> dict[str, set[str]]:
+    """Which of the project's own modules each of them imports, wherever the import stands.
+
+    Function-local imports and those under `if TYPE_CHECKING:` count. `import a.b`
+    is an edge to `a.b` alone (not to `a`); `from a import b` is an edge to the
+    module `a.b` if there is one, else to `a`; relative imports are resolved.
+    """
+    modules = _modules(project)
+    graph: dict[str, set[str]] = {}
+    for name, path in modules.items():
+        package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+        targets = set()
+        for node in ast.walk(ast.parse(path.read_bytes(), str(path))):
+            if isinstance(node, ast.Import):
+                targets |= {alias.name for alias in node.names}
+            elif isinstance(node, ast.ImportFrom):
+                base = package.rsplit(".", node.level - 1)[0] if node.level else ""
+                base = ".".join(part for part in (base, node.module) if part)
+                for alias in node.names:
+                    submodule = f"{base}.{alias.name}"
+                    targets.add(submodule if submodule in modules else base)
+        graph[name] = (targets & modules.keys()) - {name}
+    return graph
+
+
+def _shortest_cycle(graph: dict[str, set[str]], start: str) -> list[str]:
+    """The shortest chain of imports from `start` back to itself (breadth first), or []."""
+    previous: dict[str, str] = {}
+    queue = deque([start])
+    while queue:
+        node = queue.popleft()
+        for target in sorted(graph[node]):
+            if target == start:
+                chain = [node]
+                while chain[-1] != start:
+                    chain.append(previous[chain[-1]])
+                return [*reversed(chain), start]
+            if target not in previous:
+                previous[target] = node
+                queue.append(target)
+    return []
+
+
+def import_cycles(project: Path) -> list[str]:
+    """Import cycles among the project's own modules, as `a -> b -> a`.
+
+    Every module that lies on a cycle appears in at least one: for each in turn,
+    unless an earlier cycle already passed through it, its shortest cycle.
+    """
+    graph = import_graph(project)
+    cycles: list[str] = []
+    seen: set[str] = set()
+    for module in sorted(graph):
+        cycle = [] if module in seen else _shortest_cycle(graph, module)
+        seen.update(cycle)
+        if cycle:
+            cycles.append(" -> ".join(cycle))
+    return cycles
 
 
 # --- a render's own test suite ---------------------------------------------------
