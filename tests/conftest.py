@@ -3,12 +3,12 @@
 import json
 import time
 from collections import defaultdict
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-ROOT = Path(__file__).parents[1]
+from tests.render import ROOT
+
 TIMINGS = ROOT / "build" / "matrix-timings.json"
 _rows: list[dict[str, Any]] = []
 _started = time.monotonic()

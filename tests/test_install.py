@@ -16,10 +16,10 @@ import pytest
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
-from tests.matrix import FORMATS, answers, combo_id
-from tests.render import render, run
+from tests.matrix import FORMATS, answers, combo_id, has_rows
+from tests.render import BIN, render, run
 
-UV = shutil.which("uv", path=str(Path(sys.executable).parent)) or "uv"
+UV = shutil.which("uv", path=str(BIN)) or "uv"
 
 FRESH = [
     answers(FORMATS, "gzip"),
@@ -104,7 +104,6 @@ def test_the_lock_alone_installs_everything_the_service_runs_on(
         [str(python), "-c", f"from {package}.app import create_app; create_app()"],
     )
     (site_packages,) = (tmp_path / "venv").glob("lib/python*/site-packages")
-    rows = any(context[f"format_{name}"] for name in ("csv", "jsonl", "json"))
-    extras = {"postgres"} if rows else set()
+    extras = {"postgres"} if has_rows(context) else set()
     extras |= {"redis"} if context["format_sse"] else set()
     assert unmet(site_packages, project.name, extras) == []
