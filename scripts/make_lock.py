@@ -31,7 +31,7 @@ OPTIONS: dict[str, list[str]] = {
     "cookiecutter.format_sse": ["redis>=8.1,<9"],
 }
 HEADER = """\
-{%- set rows = cookiecutter.format_csv or cookiecutter.format_jsonl or cookiecutter.format_json -%}
+{%- set rows = cookiecutter.__rows -%}
 # Every package the service runs on, its dependencies' dependencies too, at exact
 # versions: the container installs them with `pip install --no-deps -r requirements.lock`.
 # Refresh it as README.md says (Deploy: Locked dependencies)."""

@@ -210,6 +210,11 @@ SERVICE_VARIABLES = ("TEST_POSTGRES_URL", "TEST_REDIS_URL", "REQUIRE_SERVICES")
 
 def _suite(project: str, log: str, services: bool) -> None:
     os.chdir(project)
+    # This module came into the child as `tests.render`: the project's own tests are
+    # a package of the same name, so forget the template's before pytest imports them.
+    for name in [name for name in sys.modules if name.split(".")[0] in ("tests", "bench")]:
+        del sys.modules[name]
+    sys.path[:] = [entry for entry in sys.path if Path(entry or ".").resolve() != ROOT]
     with open(log, "wb") as out:
         os.dup2(out.fileno(), 1)
         os.dup2(out.fileno(), 2)
