@@ -18,7 +18,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from . import {{ (["TITLE"] + ((formats + (["rows"] if rows else []) + (["events"] if cookiecutter.format_sse else [])) | sort)) | join(", ") }}
+from . import {{ (["TITLE"] + ((["demo"] + formats + (["rows"] if rows else []) + (["events"] if cookiecutter.format_sse else [])) | sort)) | join(", ") }}
 {%- if cookiecutter.compression != "none" %}
 from .compression import CompressionMiddleware
 {%- endif %}
@@ -99,6 +99,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 {%- if cookiecutter.format_relay %}
     app.include_router(relay.router(settings))
 {%- endif %}
+    # The page at `/` that shows the service working (see demo.py).
+    app.include_router(demo.router())
 {%- if cookiecutter.compression != "none" %}
     if settings.compression != "none":
         app.add_middleware(CompressionMiddleware, level=settings.compression_level)
