@@ -55,9 +55,7 @@ from {{ cookiecutter.package_name }}.settings import Settings
 {% if cookiecutter.format_sse -%}
 from brokers import shared_redis_url, stream_keys
 {% endif -%}
-{% if rows -%}
-from localservers import missing_service
-{% endif -%}
+from localservers import {% if rows %}missing_service, {% endif %}not_run
 from nginxproxy import nginx
 {%- if rows %}
 
@@ -98,6 +96,13 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         if SERVICE_FIXTURES.intersection(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.services)
 {%- endif %}
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """What did not run, in one line (unless -rs lists every skipped test)."""
+    line = not_run(terminalreporter.stats.get("skipped", []))
+    if line and not terminalreporter.hasopt("s"):
+        terminalreporter.write_line(line, yellow=True)
 
 
 class _Server(uvicorn.Server):
