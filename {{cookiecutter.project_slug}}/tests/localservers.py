@@ -1,9 +1,10 @@
 """What the tests of real servers share: a free port, and what to do when a server is missing.
 
-A test that needs a server beyond the app (nginx, a database, a broker) skips,
-saying what to set or install; where the servers are required
+A test that needs a server beyond the app (nginx, a database, a broker, a
+browser) skips, saying what to set or install; where the servers are required
 (REQUIRE_SERVICES=1, as in CI) it fails instead, so that a missing server can
-never pass for a passing suite.
+never pass for a passing suite. The run ends with one line that sums the skips
+up by reason (`not_run`).
 """
 
 import os
