@@ -95,18 +95,35 @@ def _log(message: str) -> None:
     print(f"... {message}", file=sys.stderr, flush=True)
 
 
-def verdicts(targets: Sequence[Target]) -> str:
-    """The targets, each with its value, its limit and whether it is met."""
+# Above the targets of a --quick run: its sizes are too small to judge them by.
+QUICK_NOTE = (
+    "--quick: these sizes are too small to judge the targets by (start-up, warm-up and "
+    "scheduling weigh more on a short run), so each verdict is indicative only; "
+    "run without --quick to judge them."
+)
+
+
+def verdicts(targets: Sequence[Target], quick: bool = False) -> str:
+    """The targets, each with its value, its limit and whether it is met.
+
+    A quick run's verdicts are marked as indicative, and its misses are not
+    shouted: small sizes do not measure what the targets are about.
+    """
+    if quick:
+        words = ("within goal (indicative)", "short of goal (indicative)")
+    else:
+        words = ("met", "NOT MET")
     lines = [
         (
             target.name,
             f"{target.value:,.2f} {target.unit}",
             f"{'>=' if target.at_least else '<='} {target.limit:g} {target.unit}",
-            "met" if target.met else "NOT MET",
+            words[0] if target.met else words[1],
         )
         for target in targets
     ]
-    return align([("target", "value", "goal", ""), *lines], left=1)
+    table = align([("target", "value", "goal", ""), *lines], left=1)
+    return f"{QUICK_NOTE}\n\n{table}" if quick else table
 
 
 def service_env(workdir: Path) -> dict[str, str]:
@@ -147,7 +164,7 @@ def run(sections: dict[str, Section], quick: bool, repeat: int) -> dict[str, Any
         "sections": {results.section: results.as_dict() for results in measured},
         "titles": {results.section: results.title for results in measured},
         "targets": [target.as_dict() for target in targets],
-        "verdicts": verdicts(targets),
+        "verdicts": verdicts(targets, quick),
     }
 
 

@@ -17,6 +17,7 @@ from {{ cookiecutter.package_name }}.settings import Settings
 {% if cookiecutter.__rows -%}
 from .support.databases import sqlite_url
 {% endif -%}
+from .support.localservers import not_run
 from .support.servers import Proxied, replicas_behind_nginx, serve
 from .support.settings import {% if cookiecutter.format_file %}FILES_DIR, {% endif %}make_settings
 {%- if plugins %}
@@ -45,6 +46,13 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         if SERVICE_FIXTURES.intersection(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.services)
 {%- endif %}
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """What did not run, in one line (unless -rs lists every skipped test)."""
+    line = not_run(terminalreporter.stats.get("skipped", []))
+    if line and not terminalreporter.hasopt("s"):
+        terminalreporter.write_line(line, yellow=True)
 
 
 @pytest.fixture(scope="session")

@@ -358,6 +358,19 @@ def test_the_verdicts_say_which_targets_are_met() -> None:
     assert json.dumps([missed.as_dict(), kept.as_dict()])
 
 
+def test_a_quick_runs_verdicts_are_indicative_only() -> None:
+    missed = bench_tools.Target("speed", 4, 10, "x", at_least=True)
+    kept = bench_tools.Target("memory", 4, 20, "MiB", at_least=False)
+    verdicts = bench.verdicts([missed, kept], quick=True)
+    assert verdicts.startswith(f"{bench.QUICK_NOTE}\n\n")
+    lines = verdicts.splitlines()
+    assert lines[-2].startswith("speed")
+    assert lines[-2].endswith("  short of goal (indicative)")
+    assert lines[-1].startswith("memory")
+    assert lines[-1].endswith("  within goal (indicative)")
+    assert "NOT MET" not in verdicts
+
+
 def test_passwords_are_masked_in_the_report() -> None:
     shown = mask_text("--a scheme://user:s3cret@host:1/db --b scheme://host/x")
     assert shown == "--a scheme://user:***@host:1/db --b scheme://host/x"

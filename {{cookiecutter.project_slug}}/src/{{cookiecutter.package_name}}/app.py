@@ -3,6 +3,7 @@
     "events" if cookiecutter.format_sse else "",
     "files" if cookiecutter.format_file else "",
     "relay" if cookiecutter.format_relay else "",
+    "demo",
 ] | select | list -%}
 """The app factory: the features this project was rendered with, wired in one way.
 
@@ -29,16 +30,12 @@ from .{{ name }} import feature as {{ name }}
 {%- endfor %}
 from .settings import Settings, load_settings
 
-# The selected features, in the order their lifespans are entered.
-{% if features | length == 1 -%}
-FEATURES: tuple[Callable[[Settings], Feature], ...] = ({{ features[0] }}.create,)
-{%- else -%}
+# The selected features, in the order their lifespans are entered; `demo` is the page at `/`.
 FEATURES: tuple[Callable[[Settings], Feature], ...] = (
 {%- for name in features %}
     {{ name }}.create,
 {%- endfor %}
 )
-{%- endif %}
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
