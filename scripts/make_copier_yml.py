@@ -171,7 +171,9 @@ def build() -> dict[Path, str]:
     out += [
         "# `cookiecutter.x` in the template's files: the answers, under Cookiecutter's name.",
         "cookiecutter:",
-        "  type: yaml",
+        "  # json, not yaml: tojson writes a character beyond U+FFFF as two escaped surrogates,",
+        "  # which JSON reads back as the character and YAML as two broken halves.",
+        "  type: json",
         "  when: false",
         "  default: >-",
         "    {{ {",
