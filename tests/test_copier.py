@@ -309,6 +309,41 @@ def release(template: Path, line: str, tag: str) -> None:
 
 
 @pytest.mark.matrix
+def test_a_project_copied_as_the_readme_says_updates_from_inside_it(tmp_path: Path) -> None:
+    """README.md: an absolute path to a checkout with no tags yet; the relative form fails."""
+    template = template_copy(tmp_path / "streaming-fastapi-template")
+    ok(["git", "init", "-q", "-b", "main"], template)
+    commit(template, "Template")
+    copy = '"$COPIER" copy --defaults --quiet "$TEMPLATE" '
+    script = f'TEMPLATE="$PWD/streaming-fastapi-template" && {copy} my-service'
+    script += f" && TEMPLATE=streaming-fastapi-template && {copy} relative-service"
+    result = subprocess.run(
+        ["bash", "-c", script],
+        cwd=tmp_path,
+        env={**os.environ, **GIT_ENV, "COPIER": str(BIN / "copier")},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    for name in ("my-service", "relative-service"):
+        ok(["git", "init", "-q", "-b", "main"], tmp_path / name)
+        commit(tmp_path / name, "Render the template")
+    project = tmp_path / "my-service"
+    assert yaml.safe_load((project / ANSWERS_FILE).read_text())["_src_path"] == str(template)
+    add_line(template / TEMPLATE_IGNORE, "*.log")
+    commit(template, "Ignore *.log")
+
+    ok([str(BIN / "copier"), "update", "--defaults", "--quiet"], project)
+    assert (project / ".gitignore").read_text().endswith("\n*.log\n")
+
+    update = [str(BIN / "copier"), "update", "--defaults", "--quiet"]
+    relative = run(update, tmp_path / "relative-service")
+    assert relative.returncode != 0, "Copier now updates from a relative path: relax README.md"
+    assert "Local template must be a directory" in relative.stderr
+
+
+@pytest.mark.matrix
 def test_copier_update_keeps_the_users_edit_and_brings_the_templates_change(
     tmp_path: Path,
 ) -> None:
