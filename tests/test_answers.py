@@ -4,7 +4,8 @@ Each answer set below is rendered by Cookiecutter and by Copier; the two trees m
 be identical, and the render must hold each answer exactly where it lands: the
 package's TITLE (and the OpenAPI title), pyproject.toml, the README's heading and
 first paragraph, while every file still parses and the project still lints, type
-checks and (once, under `matrix`) passes its own suite and builds a wheel.
+checks and (once, under `matrix`) passes its own suite and builds a wheel. And no
+answer lands anywhere else: not in shell, nginx, YAML or Dockerfile syntax.
 
 Cookiecutter renders an answer given on its command line or in extra_context as a
 Jinja template (its design: such answers may refer to others), so text holding
@@ -29,6 +30,7 @@ from markdown_it import MarkdownIt
 from markdown_it.token import Token
 from packaging.metadata import Metadata
 
+from tests import matrix
 from tests.render import BIN, run, run_suite, yaml_problems
 from tests.test_copier import copier_render, template_copy, tree
 
@@ -215,6 +217,29 @@ def test_hostile_answers_land_as_data_and_the_render_stays_clean(
     ):
         result = run(command, cwd=project)
         assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_each_answer_lands_only_where_it_is_written_as_data(template: Path, tmp_path: Path) -> None:
+    """No answer reaches a file that does not escape it for its syntax (shell, nginx, YAML...)."""
+    markers = {key: f"Zq{index}xMark" for index, key in enumerate(TEXT)}
+    markers["author_email"] = "zq3x@example.com"
+    every = matrix.answers(matrix.FORMATS, "gzip")
+    context = {**every, "project_slug": "landing", "package_name": "landing", **markers}
+    project = render_both(template, tmp_path, context)
+    landed = {
+        key: sorted(
+            str(path.relative_to(project))
+            for path in project.rglob("*")
+            if path.is_file() and marker in path.read_text(errors="replace")
+        )
+        for key, marker in markers.items()
+    }
+    assert landed == {
+        "project_name": ["README.md", "src/landing/__init__.py"],
+        "description": ["README.md", "pyproject.toml"],
+        "author_name": ["pyproject.toml"],
+        "author_email": ["pyproject.toml"],
+    }
 
 
 def test_answers_typed_at_cookiecutters_prompt_are_taken_as_typed(
