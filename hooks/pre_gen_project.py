@@ -15,6 +15,22 @@ ANSWERS = json.loads(r"""{{ cookiecutter | tojson }}""")
 FORMATS = ("format_csv", "format_jsonl", "format_json", "format_sse", "format_file", "format_relay")
 COMPRESSIONS = ("gzip", "br", "zstd", "none")
 CHUNK_MIN, CHUNK_MAX = 512, 8_388_608
+# Characters no answer may hold, as (first, last) code points: control characters (C0,
+# DEL, C1: line breaks, tabs, escapes), the Unicode line and paragraph separators, the
+# bidirectional embeddings, overrides and isolates (they reorder how source reads), lone
+# surrogates (no file can hold them) and the noncharacters U+FFFE and U+FFFF.
+UNPRINTABLE = (
+    (0x00, 0x1F), (0x7F, 0x9F), (0x2028, 0x2029), (0x202A, 0x202E), (0x2066, 0x2069),
+    (0xD800, 0xDFFF), (0xFFFE, 0xFFFF),
+)  # fmt: skip
+# An address: words joined by single dots, an @, then a domain of the same shape (RFC
+# 5322's dot-atom, which is what the metadata of a built package accepts). Words of the
+# first half hold ASCII letters, digits and ATEXT; the domain's, letters, digits, hyphens
+# and non-ASCII letters.
+ATEXT = "!#$%&'*+-/=?^_`{|}~"
+_LOCAL = rf"[A-Za-z0-9{re.escape(ATEXT)}]+"
+_DOMAIN = r"(?:[A-Za-z0-9-]|[^\x00-\x7f])+"
+EMAIL = re.compile(rf"{_LOCAL}(?:\.{_LOCAL})*@{_DOMAIN}(?:\.{_DOMAIN})*")
 # Import names a package must not take: what the project installs (its dependencies
 # and theirs, its dev tools) and its own top-level packages beside it (bench, tests).
 TAKEN = frozenset(
@@ -45,11 +61,20 @@ STDLIB_ELSEWHERE = {
 }  # fmt: skip
 
 
+def unprintable(text: str) -> bool:
+    """Whether `text` holds a character of UNPRINTABLE."""
+    return any(first <= ord(char) <= last for char in text for first, last in UNPRINTABLE)
+
+
 def problem(answers: dict[str, object]) -> str | None:
     """The first thing wrong with `answers`, as one sentence; None when all is well."""
     name = str(answers["project_name"])
-    if not name.strip() or any(ord(char) < 32 for char in name):
+    if not name.strip() or unprintable(name):
         return f"project_name is {name!r}; expected a non-empty name on one line"
+    for key in ("description", "author_name"):
+        text = str(answers[key])
+        if unprintable(text):
+            return f"{key} is {text!r}; expected one line of text, without control characters"
     slug = str(answers["project_slug"])
     if not re.fullmatch(r"[a-z][a-z0-9]*(-[a-z0-9]+)*", slug):
         return (
@@ -70,7 +95,7 @@ def problem(answers: dict[str, object]) -> str | None:
             "that would shadow the module of the same name, choose another"
         )
     email = str(answers["author_email"])
-    if not re.fullmatch(r"[^@\s]+@[^@\s]+", email):
+    if not EMAIL.fullmatch(email) or unprintable(email):
         return f"author_email is {email!r}; expected an address like name@example.com"
     if not any(answers[key] is True for key in FORMATS):
         return "no format selected; answer yes to at least one of " + ", ".join(FORMATS)

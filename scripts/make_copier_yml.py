@@ -5,14 +5,15 @@
 
 cookiecutter.json is the one source of the questions: keys, order, defaults and
 prompts. The pre-generation hook is the one source of the rules: its constants
-(FORMATS, COMPRESSIONS, CHUNK_MIN, CHUNK_MAX, TAKEN) are read from its source,
-and each of its checks is restated as a Jinja macro in copier-checks/checks.jinja that
-renders the hook's message word for word; copier.yml's `validator:` entries call
-them. Copier cannot import Python, so the lists the hook takes from the
-interpreter (keywords, standard-library modules) are written into
-copier-checks/data.jinja as data: this interpreter's, plus those of the other
-Pythons the generated project supports (the hook's STDLIB_ELSEWHERE), so any of them writes
-the same file and a name that shadows a module in any of them is refused.
+(FORMATS, COMPRESSIONS, CHUNK_MIN, CHUNK_MAX, UNPRINTABLE, ATEXT, TAKEN) are read
+from its source, and each of its checks is restated as a Jinja macro in
+copier-checks/checks.jinja that renders the hook's message word for word;
+copier.yml's `validator:` entries call them. Copier cannot import Python, so the
+lists the hook takes from the interpreter (keywords, standard-library modules) are
+written into copier-checks/data.jinja as data: this interpreter's, plus those of
+the other Pythons the generated project supports (the hook's STDLIB_ELSEWHERE), so
+any of them writes the same file and a name that shadows a module in any of them
+is refused.
 
 Copier validates defaults too (since 9.8), so a slug derived from a name is
 checked like a typed one, and `copier copy --defaults` refuses what the hook does.
@@ -36,8 +37,8 @@ ANSWERS_FILE = ".copier-answers.yml"
 MIN_COPIER = "9.8.0"
 
 LOWER = "abcdefghijklmnopqrstuvwxyz"
+UPPER = LOWER.upper()
 DIGITS = "0123456789"
-CONTROL = "".join(map(chr, range(32)))
 
 
 def hook_constants() -> dict[str, Any]:
@@ -83,8 +84,10 @@ def data_jinja(hook: dict[str, Any]) -> str:
         "CHUNK_MIN": hook["CHUNK_MIN"],
         "CHUNK_MAX": hook["CHUNK_MAX"],
         "LOWER": LOWER,
+        "UPPER": UPPER,
         "DIGITS": DIGITS,
-        "CONTROL": CONTROL,
+        "ATEXT": UPPER + LOWER + DIGITS + hook["ATEXT"],
+        "UNPRINTABLE": [[chr(first), chr(last)] for first, last in hook["UNPRINTABLE"]],
         "KEYWORDS": sorted(word for word in keywords if valid_import.fullmatch(word)),
         "SHADOWED": sorted(name for name in shadowed if valid_import.fullmatch(name)),
     }
@@ -142,6 +145,8 @@ def build() -> dict[Path, str]:
         raise SystemExit("cookiecutter.json and the hook disagree on formats or compressions")
     checks = {
         "project_name": "check.project_name(project_name)",
+        "description": "check.text('description', description)",
+        "author_name": "check.text('author_name', author_name)",
         "project_slug": "check.project_slug(project_slug)",
         "package_name": "check.package_name(package_name)",
         "author_email": "check.author_email(author_email)",
@@ -185,7 +190,9 @@ def build() -> dict[Path, str]:
     out += [
         "# `cookiecutter.x` in the template's files: the answers, under Cookiecutter's name.",
         "cookiecutter:",
-        "  type: yaml",
+        "  # json, not yaml: tojson writes a character beyond U+FFFF as two escaped surrogates,",
+        "  # which JSON reads back as the character and YAML as two broken halves.",
+        "  type: json",
         "  when: false",
         "  default: >-",
         "    {{ {",

@@ -1,8 +1,11 @@
-"""Stage timings for the matrix: every worker reports them, the controller adds them up."""
+"""Shared by the template tests: a warm mypy cache per worker, and the matrix's stage timings
+(every worker reports them, the controller adds them up)."""
 
 import json
+import os
 import time
 from collections import defaultdict
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -46,3 +49,11 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     TIMINGS.parent.mkdir(exist_ok=True)
     TIMINGS.write_text(json.dumps({"wall_seconds": wall, "renders": _rows}, indent=1))
     write(f"per-render timings: {TIMINGS.relative_to(ROOT)}")
+
+
+@pytest.fixture(scope="session")
+def mypy_cache() -> Path:
+    """One mypy cache per worker: warm after its first render, never shared between processes."""
+    path = ROOT / "build" / f"mypy-cache-{os.environ.get('PYTEST_XDIST_WORKER', 'main')}"
+    path.mkdir(parents=True, exist_ok=True)
+    return path

@@ -167,7 +167,18 @@ REFUSED = [
     pytest.param({"package_name": "my pkg"}, id="package-space"),
     pytest.param({"package_name": "class"}, id="package-keyword"),
     pytest.param({"package_name": "asyncio"}, id="package-stdlib"),
+    pytest.param({"project_name": "Del\x7f", "project_slug": "del"}, id="name-del"),
+    pytest.param({"project_name": "Line\u2028break", "project_slug": "line"}, id="name-u2028"),
+    pytest.param({"description": "Two\nlines"}, id="description-newline"),
+    pytest.param({"description": "Next\x85line \\ 'q'"}, id="description-c1-control"),
+    pytest.param({"description": "Broken \udc80 byte"}, id="description-lone-surrogate"),
+    pytest.param({"author_name": "Bob\u202e"}, id="author-bidi-override"),
+    pytest.param({"author_name": "Bob\ufffe"}, id="author-noncharacter"),
     pytest.param({"author_email": "me at example.com"}, id="email"),
+    pytest.param({"author_email": "<me>@example.com"}, id="email-angle"),
+    pytest.param({"author_email": "me..too@example.com"}, id="email-dots"),
+    pytest.param({"author_email": "me@example..com"}, id="email-domain-dots"),
+    pytest.param({"author_email": "zoë@example.com"}, id="email-non-ascii-local"),
     pytest.param({"author_email": "a@b@c"}, id="email-two-at"),
     pytest.param({"chunk_size": "64k"}, id="chunk-text"),
     pytest.param({"chunk_size": "511"}, id="chunk-small"),
@@ -286,6 +297,34 @@ def release(template: Path, line: str, tag: str) -> None:
     """A template release that adds `line` to the generated .gitignore."""
     add_line(template / TEMPLATE_IGNORE, line)
     commit(template, f"Ignore {line}", tag)
+
+
+@pytest.mark.matrix
+def test_a_project_copied_as_the_readme_says_updates_from_inside_it(tmp_path: Path) -> None:
+    """README.md: an absolute path to a checkout with no tags yet; the relative form fails."""
+    template = template_copy(tmp_path / "streaming-fastapi-template")
+    ok(["git", "init", "-q", "-b", "main"], template)
+    commit(template, "Template")
+    copy = '"$COPIER" copy --defaults --quiet "$TEMPLATE" '
+    script = f'TEMPLATE="$PWD/streaming-fastapi-template" && {copy} my-service'
+    script += f" && TEMPLATE=streaming-fastapi-template && {copy} relative-service"
+    result = run(["bash", "-c", script], tmp_path, COPIER=str(BIN / "copier"))
+    assert result.returncode == 0, result.stderr
+    for name in ("my-service", "relative-service"):
+        ok(["git", "init", "-q", "-b", "main"], tmp_path / name)
+        commit(tmp_path / name, "Render the template")
+    project = tmp_path / "my-service"
+    assert yaml.safe_load((project / ANSWERS_FILE).read_text())["_src_path"] == str(template)
+    add_line(template / TEMPLATE_IGNORE, "*.log")
+    commit(template, "Ignore *.log")
+
+    ok([str(BIN / "copier"), "update", "--defaults", "--quiet"], project)
+    assert (project / ".gitignore").read_text().endswith("\n*.log\n")
+
+    update = [str(BIN / "copier"), "update", "--defaults", "--quiet"]
+    relative = run(update, tmp_path / "relative-service")
+    assert relative.returncode != 0, "Copier now updates from a relative path: relax README.md"
+    assert "Local template must be a directory" in relative.stderr
 
 
 @pytest.mark.matrix

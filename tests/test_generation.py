@@ -6,7 +6,6 @@ valid YAML, no import cycle, `ruff check`, `ruff format --check`,
 checks carry the `matrix` marker.
 """
 
-import os
 import re
 import sys
 import time
@@ -145,7 +144,24 @@ REFUSED = [
     pytest.param(
         {"project_name": "\t", "project_slug": "tab"}, "project_name is '\\t'", id="name-blank"
     ),
+    pytest.param(
+        {"project_name": "Next\x85line", "project_slug": "next"},
+        "project_name is 'Next\\x85line'",
+        id="name-c1-control",
+    ),
+    pytest.param(
+        {"description": "Two\nlines"},
+        "description is 'Two\\nlines'; expected one line of text, without control characters",
+        id="description-newline",
+    ),
+    pytest.param(
+        {"author_name": "Bob\u202e"},
+        "author_name is 'Bob\\u202e'; expected one line of text",
+        id="author-bidi-override",
+    ),
     pytest.param({"author_email": "nobody"}, "author_email is 'nobody'", id="email"),
+    pytest.param({"author_email": "<me>@example.com"}, "author_email is '<me>@", id="email-angle"),
+    pytest.param({"author_email": "me..too@example.com"}, "expected an address", id="email-dots"),
     pytest.param(
         {"chunk_size": "64k"}, "chunk_size is '64k'; expected a whole number", id="chunk-text"
     ),
@@ -178,14 +194,6 @@ def test_an_unknown_compression_is_refused_before_anything_is_written(tmp_path: 
 
 
 # --- the matrix --------------------------------------------------------------
-
-
-@pytest.fixture(scope="session")
-def mypy_cache() -> Path:
-    """One mypy cache per worker: warm after its first render, never shared between processes."""
-    path = ROOT / "build" / f"mypy-cache-{os.environ.get('PYTEST_XDIST_WORKER', 'main')}"
-    path.mkdir(parents=True, exist_ok=True)
-    return path
 
 
 @pytest.mark.matrix

@@ -1,5 +1,6 @@
 import socket
 import sqlite3
+from contextlib import closing
 from pathlib import Path
 
 import psycopg
@@ -16,7 +17,7 @@ def test_seed_creates_the_database_named_by_the_settings(
     path = tmp_path / "seeded.db"
     monkeypatch.setenv("DATABASE_URL", f"sqlite:///{path}")
     assert main(["seed", "--rows", "250"]) == 0
-    with sqlite3.connect(path) as connection:
+    with closing(sqlite3.connect(path)) as connection:
         assert connection.execute("SELECT count(*), max(id) FROM items").fetchone() == (250, 250)
     assert "seeded 250 rows" in capsys.readouterr().out
 
