@@ -40,6 +40,7 @@ class Upstream:
         self.app = Starlette(
             routes=[
                 Route("/echo/{rest:path}", self.echo),
+                Route("/login", self.login),
                 Route("/status/{code:int}", self.status),
                 Route("/sized", self.sized),
                 Route("/gzip", self.gzipped),
@@ -69,6 +70,10 @@ class Upstream:
                 "Keep-Alive": "timeout=5",
             },
         )
+
+    async def login(self, _: Request) -> Response:
+        # A session for whoever asked: a cookie for every path of the upstream.
+        return Response(b"welcome", headers={"Set-Cookie": "session=alice; Path=/"})
 
     async def status(self, request: Request) -> Response:
         return Response(b"gone", status_code=request.path_params["code"], media_type="text/plain")
@@ -221,6 +226,13 @@ def test_only_the_listed_headers_go_either_way(relay: httpx.Client) -> None:
     ranged = relay.get("/relay/echo/range", headers={"Range": "bytes=0-3", "If-Range": '"v1"'})
     assert ranged.json()["headers"]["range"] == "bytes=0-3"
     assert ranged.json()["headers"]["if-range"] == '"v1"'
+
+
+def test_an_upstream_cookie_is_never_sent_for_anyone_else(relay: httpx.Client) -> None:
+    # One client logs in upstream; the relay must not keep that session for the next one.
+    assert relay.get("/relay/login").status_code == 200
+    later = relay.get("/relay/echo/after-login").json()["headers"]
+    assert "cookie" not in later
 
 
 def test_header_policy_by_itself() -> None:

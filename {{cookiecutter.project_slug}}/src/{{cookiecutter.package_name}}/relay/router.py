@@ -1,7 +1,8 @@
 """Relay: `GET /relay/{path}` streams `UPSTREAM_URL/{path}` through as it arrives.
 
 One `httpx.AsyncClient`, opened and closed with the app, holds the connection
-pool. The upstream's status and headers are awaited before the response
+pool, and nothing else: no cookie, credential or other state of one caller is
+kept for the next. The upstream's status and headers are awaited before the response
 starts, so an upstream that is down or silent becomes a 502/503/504 with a JSON
 error. After that the body is passed on undecoded (`aiter_raw`), each piece as
 it arrives: an encoded body is never decoded and encoded again. An upstream
@@ -13,6 +14,7 @@ upstream request at once.
 import logging
 from collections.abc import AsyncGenerator, AsyncIterator
 from contextlib import asynccontextmanager
+from http.cookiejar import CookieJar, DefaultCookiePolicy
 from typing import Final
 from urllib.parse import quote
 
@@ -82,7 +84,15 @@ class Relay:
             max_keepalive_connections=settings.upstream_max_connections,
         )
         # trust_env=False: no proxy variables or .netrc change where requests go.
-        async with httpx.AsyncClient(timeout=timeout, limits=limits, trust_env=False) as client:
+        # The client is shared by every caller, so it must keep nothing of one
+        # caller for the next: httpx keeps a cookie jar for the client's
+        # lifetime, and an upstream's Set-Cookie for one caller would go back
+        # upstream with everyone's requests. A policy that allows no domain
+        # stores and sends no cookie at all.
+        no_cookies = CookieJar(policy=DefaultCookiePolicy(allowed_domains=[]))
+        async with httpx.AsyncClient(
+            timeout=timeout, limits=limits, trust_env=False, cookies=no_cookies
+        ) as client:
             self._client = client
             try:
                 yield
