@@ -48,6 +48,7 @@ class Upstream:
                 Route("/endless/{name}", self.endless),
                 Route("/broken", self.broken),
                 Route("/silent", self.silent),
+                Route("/hang/{name}", self.hang),
                 Route("/stall/{name}", self.stall),
             ]
         )
@@ -133,6 +134,13 @@ class Upstream:
         # No headers until the relay gives up and hangs up.
         while not await request.is_disconnected():
             await asyncio.sleep(0.02)
+        return Response(b"too late")
+
+    async def hang(self, request: Request) -> Response:
+        # No headers until the relay hangs up; says when it did.
+        while not await request.is_disconnected():
+            await asyncio.sleep(0.02)
+        self.ended[request.path_params["name"]].set()
         return Response(b"too late")
 
 
@@ -313,6 +321,22 @@ def test_a_client_that_leaves_closes_the_upstream_request(
         time.sleep(0.05)
         assert not ended.is_set()
     assert ended.wait(3), "the upstream kept streaming to a relay whose client had left"
+
+
+def test_a_client_that_leaves_before_the_upstream_answers_frees_the_connection_at_once(
+    settings: Settings, upstream: tuple[Upstream, str]
+) -> None:
+    # One upstream connection, a read timeout far beyond the test: only the
+    # client leaving can free the connection the hanging request holds.
+    single = relay_settings(
+        settings, upstream[1], upstream_max_connections=1, upstream_connect_timeout=0.5
+    )
+    ended = upstream[0].ended["departed"]
+    with serve(create_app(single)) as url, httpx.Client(base_url=url, timeout=5) as client:
+        with pytest.raises(httpx.ReadTimeout):
+            httpx.get(f"{url}/relay/hang/departed", timeout=0.3)
+        assert ended.wait(3), "the upstream request outlived the client that made it"
+        assert client.get("/relay/echo/next").status_code == 200
 
 
 def test_requests_share_the_pooled_connection(relay: httpx.Client) -> None:

@@ -8,9 +8,10 @@ error. After that the body is passed on undecoded (`aiter_raw`), each piece as
 it arrives: an encoded body is never decoded and encoded again. An upstream
 that fails mid-body aborts the response, so the client sees it incomplete
 rather than a 200 with error text in it; a client that leaves closes the
-upstream request at once.
+upstream request at once, also while the upstream has not answered yet.
 """
 
+import asyncio
 import logging
 from collections.abc import AsyncGenerator, AsyncIterator
 from contextlib import asynccontextmanager
@@ -21,12 +22,17 @@ from urllib.parse import quote
 import httpx
 from fastapi import APIRouter, FastAPI, HTTPException, Request
 from fastapi.responses import Response, StreamingResponse
+from starlette.types import Receive
 
 from ..core.streaming import PieceResponse
 from .settings import RelaySettings
 from .upstream import RESPONSE_HEADERS, pick, request_headers, target
 
 logger = logging.getLogger(__name__)
+
+# What the log and the metrics record for a client that left before the
+# upstream answered (nginx's code for it); the client never sees it.
+CLIENT_LEFT = 499
 
 # Failures before the upstream answered: the status and what the client is
 # told. The first match wins; the timeouts are kinds of TransportError.
@@ -43,6 +49,34 @@ async def _pieces(upstream: httpx.Response) -> AsyncGenerator[bytes, None]:
     """The upstream's body bytes as they come off the socket, still encoded."""
     async for piece in upstream.aiter_raw():
         yield piece
+
+
+async def _client_left(receive: Receive) -> None:
+    """Return once the client has hung up (the request has no body to wait for)."""
+    while (await receive())["type"] != "http.disconnect":
+        pass
+
+
+async def send_unless_left(
+    client: httpx.AsyncClient, outgoing: httpx.Request, receive: Receive
+) -> httpx.Response | None:
+    """The upstream's response, or None when the client left before it came.
+
+    Nothing else would notice a client that leaves while the upstream is
+    still silent: the route is only awaiting the upstream's headers. The
+    request is cancelled then, which gives its pooled connection back at
+    once instead of after UPSTREAM_READ_TIMEOUT.
+    """
+    sending = asyncio.ensure_future(client.send(outgoing, stream=True))
+    leaving = asyncio.ensure_future(_client_left(receive))
+    try:
+        await asyncio.wait((sending, leaving), return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        leaving.cancel()
+        if not sending.done():
+            sending.cancel()
+        await asyncio.gather(sending, leaving, return_exceptions=True)
+    return None if sending.cancelled() else sending.result()
 
 
 def relay_response(upstream: httpx.Response, *, label: str) -> PieceResponse:
@@ -113,11 +147,14 @@ class Relay:
         # Percent-encoded, so no path can write a line of its own into the log.
         label = f"relay /{quote(path)}"
         try:
-            upstream = await self._client.send(outgoing, stream=True)
+            upstream = await send_unless_left(self._client, outgoing, request.receive)
         except httpx.TransportError as error:
             status, detail = next((s, d) for kind, s, d in FAILURES if isinstance(error, kind))
             logger.warning("%s: %s from %s (%s)", label, type(error).__name__, self._origin, error)
             raise HTTPException(status_code=status, detail=detail) from error
+        if upstream is None:
+            logger.info("%s: client went away before the upstream answered", label)
+            return Response(status_code=CLIENT_LEFT)
         return relay_response(upstream, label=label)
 
 
