@@ -74,6 +74,8 @@ def test_the_image_checks_its_health_and_runs_uvicorn_in_exec_form() -> None:
     (command,) = [arguments for name, arguments in final_stage() if name == "CMD"]
     argv = json.loads(command)  # exec form: a JSON array, so SIGTERM reaches uvicorn
     assert argv[:2] == ["uvicorn", "{{ cookiecutter.package_name }}.main:app"]
+    # The protocol that bounds request heads, slow requests and stalled readers.
+    assert argv[argv.index("--http") + 1] == "{{ cookiecutter.package_name }}.main:http_protocol"
     assert argv[argv.index("--port") + 1] == str(APP_PORT)
     assert "--proxy-headers" in argv
     # Only nginx reaches the replicas (compose publishes nothing else).

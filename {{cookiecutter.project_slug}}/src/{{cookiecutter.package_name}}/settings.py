@@ -18,7 +18,7 @@ from pydantic_core import ErrorDetails
 from pydantic_settings import SettingsConfigDict
 
 from .core.credentials import mask
-from .core.settings import {% if cookiecutter.compression != "none" %}CompressionSettings, {% endif %}ServiceSettings
+from .core.settings import {% if cookiecutter.compression != "none" %}CompressionSettings, {% endif %}ServerLimitsSettings, ServiceSettings
 {%- for package, mixin in mixins | sort %}
 from .{{ package }}.settings import {{ mixin }}
 {%- endfor %}
@@ -31,6 +31,7 @@ class Settings(
 {%- if cookiecutter.compression != "none" %}
     CompressionSettings,
 {%- endif %}
+    ServerLimitsSettings,
     ServiceSettings,
 ):
     """Every knob of the service; names are the environment variables, upper-cased."""

@@ -1,4 +1,4 @@
-"""Settings that are not one feature's own: logging{% if cookiecutter.__rows or cookiecutter.format_file %}, the piece size{% endif %}{% if cookiecutter.compression != 'none' %}, compression{% endif %}.
+"""Settings that are not one feature's own: logging, connection limits{% if cookiecutter.__rows or cookiecutter.format_file %}, the piece size{% endif %}{% if cookiecutter.compression != 'none' %}, compression{% endif %}.
 
 Each feature declares its settings in its own package; `<package>.settings`
 combines the selected ones into the one `Settings` the service reads.
@@ -6,7 +6,7 @@ combines the selected ones into the one `Settings` the service reads.
 
 from typing import Literal
 
-from pydantic import {% if cookiecutter.__rows or cookiecutter.format_file or cookiecutter.compression != 'none' %}Field, {% endif %}field_validator
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings
 
 
@@ -19,6 +19,31 @@ class ServiceSettings(BaseSettings):
     @classmethod
     def _any_case(cls, value: object) -> object:
         return value.lower() if isinstance(value, str) else value
+
+
+class ServerLimitsSettings(BaseSettings):
+    """What one connection may cost: bounds the HTTP protocol (`core.http_protocol`) holds."""
+
+    request_head_max_bytes: int = Field(
+        default=65_536,
+        ge=1024,
+        le=16_777_216,
+        description="Bytes a request line and its headers may take; larger ones get a 431.",
+    )
+    request_timeout: float = Field(
+        default=15,
+        gt=0,
+        le=3600,
+        description="Seconds a client may take to send a request, from its first byte (or from "
+        "connecting); slower ones get a 408.",
+    )
+    send_timeout: float = Field(
+        default=60,
+        gt=0,
+        le=3600,
+        description="Seconds a client may accept no byte of a response while more waits; "
+        "then the response is aborted.",
+    )
 {%- if cookiecutter.__rows or cookiecutter.format_file %}
 
 
