@@ -17,6 +17,10 @@ connection lasts. This subclass adds, per connection:
 - REQUEST_TIMEOUT: a request (line, headers, body) not received in full this
   many seconds after its first byte (or after the connection opened) is
   answered `408`, or, once its response has begun, its connection is closed;
+- SEND_BUFFER_BYTES: the kernel takes at most this many unsent bytes of a
+  response (TCP_NOTSENT_LOWAT) before the server waits; by default the kernel
+  grows its buffer to megabytes, which a slow client made the service fill,
+  encoding the rows for it, at once;
 - SEND_TIMEOUT: a response whose client accepts no byte for this many seconds
   while the server waits to write more is aborted, its buffer dropped. A byte
   counts as accepted when the client acknowledged it: the kernel's send queue
@@ -31,9 +35,11 @@ through the `CONNECTION` scope extension: `{"state": ConnectionState}`.
 
 import asyncio
 import fcntl
+import socket
 import struct
 import termios
 from collections.abc import Mapping
+from contextlib import suppress
 from dataclasses import dataclass
 from typing import Any, ClassVar, Final
 
@@ -88,6 +94,10 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
         super().connection_made(transport)
         sock = transport.get_extra_info("socket")
         self._socket = sock.fileno() if sock is not None else None
+        unsent = self.limits.send_buffer_bytes
+        if sock is not None and unsent and hasattr(socket, "TCP_NOTSENT_LOWAT"):
+            with suppress(OSError):  # not TCP (a Unix socket): the kernel's default
+                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NOTSENT_LOWAT, unsent)
         self._start_receiving()
 
     def data_received(self, data: bytes) -> None:

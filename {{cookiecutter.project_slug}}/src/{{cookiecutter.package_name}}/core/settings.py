@@ -37,6 +37,13 @@ class ServerLimitsSettings(BaseSettings):
         description="Seconds a client may take to send a request, from its first byte (or from "
         "connecting); slower ones get a 408.",
     )
+    send_buffer_bytes: int = Field(
+        default=131_072,
+        ge=0,
+        le=67_108_864,
+        description="Unsent bytes of a response the kernel may hold per connection "
+        "(TCP_NOTSENT_LOWAT); 0 leaves the kernel's own, which grows to megabytes.",
+    )
     send_timeout: float = Field(
         default=60,
         gt=0,
