@@ -24,6 +24,7 @@ from . import TITLE
 from .core.compression import CompressionMiddleware
 {%- endif %}
 from .core.feature import Feature
+from .core.limits import StreamSlots
 {%- for name in features | sort %}
 from .{{ name }} import feature as {{ name }}
 {%- endfor %}
@@ -56,6 +57,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             yield
 
     app = FastAPI(title=TITLE, lifespan=lifespan)
+    # MAX_STREAMS: the slots every streaming route takes one of (core/limits.py).
+    app.state.stream_slots = StreamSlots(settings.max_streams)
 
     @app.get("/healthz", tags=["health"])
     async def healthz() -> dict[str, str]:

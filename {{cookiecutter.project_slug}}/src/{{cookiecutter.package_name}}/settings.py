@@ -18,7 +18,14 @@ from pydantic_core import ErrorDetails
 from pydantic_settings import SettingsConfigDict
 
 from .core.credentials import mask
-from .core.settings import {% if cookiecutter.compression != "none" %}CompressionSettings, {% endif %}ServerLimitsSettings, ServiceSettings
+from .core.settings import (
+{%- if cookiecutter.compression != "none" %}
+    CompressionSettings,
+{%- endif %}
+    ServerLimitsSettings,
+    ServiceSettings,
+    StreamLimitSettings,
+)
 {%- for package, mixin in mixins | sort %}
 from .{{ package }}.settings import {{ mixin }}
 {%- endfor %}
@@ -31,6 +38,7 @@ class Settings(
 {%- if cookiecutter.compression != "none" %}
     CompressionSettings,
 {%- endif %}
+    StreamLimitSettings,
     ServerLimitsSettings,
     ServiceSettings,
 ):

@@ -21,6 +21,18 @@ class ServiceSettings(BaseSettings):
         return value.lower() if isinstance(value, str) else value
 
 
+class StreamLimitSettings(BaseSettings):
+    """How many streams one process serves at once (`core.limits`)."""
+
+    max_streams: int = Field(
+        default=1000,
+        ge=1,
+        le=1_000_000,
+        description="Streams (exports, downloads, relayed and event streams) one process serves "
+        "at once; one more is a 503 with Retry-After.",
+    )
+
+
 class ServerLimitsSettings(BaseSettings):
     """What one connection may cost: bounds the HTTP protocol (`core.http_protocol`) holds."""
 

@@ -18,6 +18,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, ConfigDict, Field, JsonValue, SecretStr, field_validator
 from starlette.responses import Response, StreamingResponse
 
+from ..core.limits import BUSY, stream_slot
 from .hub import RESET_EVENT, BrokerUnavailableError, EventHub
 from .settings import EventsSettings
 from .sse import MEDIA_TYPE
@@ -106,6 +107,7 @@ def router(settings: EventsSettings) -> APIRouter:
 
     @api.get(
         "/events",
+        dependencies=[Depends(stream_slot)],
         response_class=StreamingResponse,
         summary="Stream live events",
         responses={
@@ -115,7 +117,8 @@ def router(settings: EventsSettings) -> APIRouter:
                 f"An `event: {RESET_EVENT}` first means Last-Event-ID could not be resumed "
                 "from the history: what followed it may have been missed.",
                 "content": {MEDIA_TYPE: {"schema": {"type": "string"}}},
-            }
+            },
+            503: {"description": BUSY},
         },
     )
     async def subscribe(

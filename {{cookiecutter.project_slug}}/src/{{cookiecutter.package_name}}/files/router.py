@@ -22,10 +22,11 @@ from typing import Annotated, Final
 from urllib.parse import quote
 
 from anyio import to_thread
-from fastapi import APIRouter, HTTPException, Request
+from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi import Path as PathParameter
 from fastapi.responses import FileResponse, Response
 
+from ..core.limits import BUSY, stream_slot
 from .settings import FilesSettings
 
 # A backslash (a separator on Windows) or a control character in a name.
@@ -158,6 +159,7 @@ def router(settings: FilesSettings) -> APIRouter:
             "/files/{name:path}",
             download,
             methods=[method],
+            dependencies=[Depends(stream_slot)],
             summary="Download a file; Range requests resume it",
             response_class=FileResponse,
             responses={
@@ -169,6 +171,7 @@ def router(settings: FilesSettings) -> APIRouter:
                 304: {"description": "The client's copy is current (conditional GET)."},
                 404: {"description": "No such file under FILES_DIR."},
                 416: {"description": "No range of the file was satisfiable."},
+                503: {"description": BUSY},
             },
         )
     return api

@@ -20,10 +20,11 @@ from typing import Final
 from urllib.parse import quote
 
 import httpx
-from fastapi import APIRouter, FastAPI, HTTPException, Request
+from fastapi import APIRouter, Depends, FastAPI, HTTPException, Request
 from fastapi.responses import Response, StreamingResponse
 from starlette.types import Receive
 
+from ..core.limits import BUSY, stream_slot
 from ..core.streaming import PieceResponse
 from .settings import RelaySettings
 from .upstream import RESPONSE_HEADERS, pick, request_headers, target
@@ -165,6 +166,7 @@ def router(relay: Relay) -> APIRouter:
         "/relay/{path:path}",
         relay.forward,
         methods=["GET"],
+        dependencies=[Depends(stream_slot)],
         name="relay",
         summary="Stream the upstream's response to GET UPSTREAM_URL/{path}",
         response_class=StreamingResponse,
@@ -172,7 +174,10 @@ def router(relay: Relay) -> APIRouter:
             200: {"description": "The upstream's status, body and descriptive headers."},
             404: {"description": "The path has a `.` or `..` segment or a backslash."},
             502: {"description": "The upstream is unreachable or failed before answering."},
-            503: {"description": "Every upstream connection is busy (UPSTREAM_MAX_CONNECTIONS)."},
+            503: {
+                "description": "Every upstream connection is busy (UPSTREAM_MAX_CONNECTIONS), "
+                f"or: {BUSY}"
+            },
             504: {"description": "The upstream did not connect or answer in time."},
         },
     )

@@ -12,10 +12,11 @@ from collections.abc import AsyncGenerator, Callable, Sequence
 from functools import partial
 from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Query
+from fastapi import APIRouter, Depends, HTTPException, Query
 from fastapi.responses import Response, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 
+from ..core.limits import BUSY, stream_slot
 from ..core.streaming import PieceResponse
 from .chunking import rechunk
 from .datasets import Dataset
@@ -60,6 +61,7 @@ def router(
                 f"/{dataset.name}.{row_format.suffix}",
                 _endpoint(settings, source, dataset, row_format),
                 methods=["GET"],
+                dependencies=[Depends(stream_slot)],
                 name=f"{dataset.name}_{row_format.suffix}",
                 summary=f"Stream {dataset.name} as {row_format.suffix.upper()}",
                 response_class=StreamingResponse,
@@ -70,7 +72,7 @@ def router(
                             row_format.media_type: {"schema": row_format.schema(dataset.model)}
                         },
                     },
-                    503: {"description": "The database could not be read."},
+                    503: {"description": f"The database could not be read, or: {BUSY}"},
                 },
             )
     return api
