@@ -10,6 +10,13 @@ def test_healthz_answers(client: httpx.Client) -> None:
     response = client.get("/healthz")
     assert response.status_code == 200
     assert response.json() == {"status": "ok"}
+
+
+def test_healthz_answers_head_too(client: httpx.Client) -> None:
+    # Load balancers and uptime checks often probe with HEAD.
+    response = client.head("/healthz")
+    assert response.status_code == 200
+    assert response.content == b""
 {%- if rows %}
 
 

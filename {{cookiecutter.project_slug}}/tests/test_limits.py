@@ -17,7 +17,13 @@ from {{ cookiecutter.package_name }}.settings import Settings
 from tests.support.servers import serve
 
 # Routes that answer at once and hold nothing: they take no slot.
-NOT_STREAMS = {("GET", "/healthz"), ("POST", "/events")}
+NOT_STREAMS = {
+    ("GET", "/healthz"),
+    ("HEAD", "/healthz"),
+{%- if cookiecutter.format_sse %}
+    ("POST", "/events"),
+{%- endif %}
+}
 
 
 def test_every_streaming_route_takes_a_slot(settings: Settings) -> None:
@@ -62,7 +68,11 @@ def test_a_stream_beyond_the_limit_is_refused_at_once_with_retry_after() -> None
             assert refused.headers["retry-after"] == str(RETRY_AFTER)
             assert "limit of 2 streams" in refused.json()["detail"]
             release.set()
-        # Both ended, and gave their slots back.
+        # Both end, and give their slots back.
+        deadline = time.monotonic() + 5
+        while app.state.stream_slots.active and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert app.state.stream_slots.active == 0
         release.clear()
         with client.stream("GET", "/stream") as again:
             assert again.status_code == 200

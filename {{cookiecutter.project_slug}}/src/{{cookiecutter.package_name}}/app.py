@@ -61,6 +61,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.stream_slots = StreamSlots(settings.max_streams)
 
     @app.get("/healthz", tags=["health"])
+    @app.head("/healthz", tags=["health"], include_in_schema=False)
     async def healthz() -> dict[str, str]:
         """Liveness: the process answers (`degraded`: it does, but a server it needs does not).
 

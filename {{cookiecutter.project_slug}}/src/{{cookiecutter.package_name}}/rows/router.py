@@ -10,9 +10,10 @@ knows which database the rows come from.
 import logging
 from collections.abc import AsyncGenerator, Callable, Sequence
 from functools import partial
+from itertools import product
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Query
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import Response, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -53,28 +54,29 @@ def router(
     datasets: Sequence[Dataset],
     formats: Sequence[RowFormat],
 ) -> APIRouter:
-    """A GET route `/<dataset>.<suffix>` for each dataset and format."""
+    """`GET` and `HEAD /<dataset>.<suffix>` for each dataset and format."""
     api = APIRouter(tags=["rows"])
-    for dataset in datasets:
-        for row_format in formats:
-            api.add_api_route(
-                f"/{dataset.name}.{row_format.suffix}",
-                _endpoint(settings, source, dataset, row_format),
-                methods=["GET"],
-                dependencies=[Depends(stream_slot)],
-                name=f"{dataset.name}_{row_format.suffix}",
-                summary=f"Stream {dataset.name} as {row_format.suffix.upper()}",
-                response_class=StreamingResponse,
-                responses={
-                    200: {
-                        "description": f"Rows of {dataset.name} in key order, streamed.",
-                        "content": {
-                            row_format.media_type: {"schema": row_format.schema(dataset.model)}
-                        },
+    for dataset, row_format, method in product(datasets, formats, ("GET", "HEAD")):
+        # One route per method, so each has its own OpenAPI operation id.
+        api.add_api_route(
+            f"/{dataset.name}.{row_format.suffix}",
+            _endpoint(settings, source, dataset, row_format),
+            methods=[method],
+            dependencies=[Depends(stream_slot)],
+            name=f"{dataset.name}_{row_format.suffix}{'' if method == 'GET' else '_head'}",
+            summary=f"Stream {dataset.name} as {row_format.suffix.upper()}"
+            + ("" if method == "GET" else " (headers only)"),
+            response_class=StreamingResponse,
+            responses={
+                200: {
+                    "description": f"Rows of {dataset.name} in key order, streamed.",
+                    "content": {
+                        row_format.media_type: {"schema": row_format.schema(dataset.model)}
                     },
-                    503: {"description": f"The database could not be read, or: {BUSY}"},
                 },
-            )
+                503: {"description": f"The database could not be read, or: {BUSY}"},
+            },
+        )
     return api
 
 
@@ -96,12 +98,15 @@ def _endpoint(
     filename = f"{dataset.name}.{row_format.suffix}"
     headers = {"Content-Disposition": f'attachment; filename="{filename}"'}
 
-    async def export(query: Annotated[ExportQuery, Query()]) -> Response:
+    async def export(query: Annotated[ExportQuery, Query()], request: Request) -> Response:
+        # HEAD: the headers a GET would get, from a query that reads no row but
+        # still finds out whether the database answers (the server sends no body).
+        limit = 0 if request.method == "HEAD" else query.limit
         try:
             rows = await source.open_rows(
                 dataset,
                 after_id=query.after_id,
-                limit=query.limit,
+                limit=limit,
                 batch_size=settings.batch_size,
             )
         except DatabaseError as error:
