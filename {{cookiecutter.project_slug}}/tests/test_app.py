@@ -12,6 +12,11 @@ def test_healthz_answers(client: httpx.Client) -> None:
     assert response.json() == {"status": "ok"}
 
 
+def test_every_response_forbids_content_sniffing(client: httpx.Client) -> None:
+    for path in ("/healthz", "/openapi.json", "/no-such-path"):
+        assert client.get(path).headers["x-content-type-options"] == "nosniff", path
+
+
 def test_healthz_answers_head_too(client: httpx.Client) -> None:
     # Load balancers and uptime checks often probe with HEAD.
     response = client.head("/healthz")

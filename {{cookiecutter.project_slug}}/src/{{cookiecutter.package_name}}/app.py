@@ -25,6 +25,7 @@ from .core.compression import CompressionMiddleware
 {%- endif %}
 from .core.feature import Feature
 from .core.limits import StreamSlots
+from .core.security_headers import SecurityHeadersMiddleware
 {%- for name in features | sort %}
 from .{{ name }} import feature as {{ name }}
 {%- endfor %}
@@ -76,6 +77,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     if settings.compression != "none":
         app.add_middleware(CompressionMiddleware, level=settings.compression_level)
 {%- endif %}
+    # Added last, so it runs first: every response gets them, errors too.
+    app.add_middleware(SecurityHeadersMiddleware)
     return app
 
 

@@ -41,6 +41,7 @@ class Upstream:
             routes=[
                 Route("/echo/{rest:path}", self.echo),
                 Route("/login", self.login),
+                Route("/page/{kind:path}", self.page),
                 Route("/status/{code:int}", self.status),
                 Route("/sized", self.sized),
                 Route("/gzip", self.gzipped),
@@ -70,6 +71,13 @@ class Upstream:
                 "X-Internal": "upstream detail",
                 "Keep-Alive": "timeout=5",
             },
+        )
+
+    async def page(self, request: Request) -> Response:
+        # A document that would run a script as a page of the relay's origin.
+        return Response(
+            b"<script>alert(document.cookie)</script>",
+            media_type=request.path_params["kind"],
         )
 
     async def login(self, _: Request) -> Response:
@@ -241,6 +249,25 @@ def test_an_upstream_cookie_is_never_sent_for_anyone_else(relay: httpx.Client) -
     assert relay.get("/relay/login").status_code == 200
     later = relay.get("/relay/echo/after-login").json()["headers"]
     assert "cookie" not in later
+
+
+@pytest.mark.parametrize(
+    "kind", ["text/html", "image/svg+xml", "application/xhtml+xml", "application/rss+xml"]
+)
+def test_a_relayed_page_is_never_rendered_as_one_of_the_relays(
+    relay: httpx.Client, kind: str
+) -> None:
+    response = relay.get(f"/relay/page/{kind}")
+    assert response.headers["content-type"].partition(";")[0] == "text/plain"
+    assert response.headers["content-security-policy"] == "sandbox; default-src 'none'"
+    assert response.headers["x-content-type-options"] == "nosniff"
+    assert response.content == b"<script>alert(document.cookie)</script>"
+
+
+def test_other_types_pass_through_sandboxed(relay: httpx.Client) -> None:
+    response = relay.get("/relay/sized")
+    assert response.headers["content-type"] == "application/octet-stream"
+    assert response.headers["content-security-policy"] == "sandbox; default-src 'none'"
 
 
 def test_header_policy_by_itself() -> None:

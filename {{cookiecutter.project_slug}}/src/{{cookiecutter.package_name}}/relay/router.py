@@ -27,7 +27,7 @@ from starlette.types import Receive
 from ..core.limits import BUSY, stream_slot
 from ..core.streaming import PieceResponse
 from .settings import RelaySettings
-from .upstream import RESPONSE_HEADERS, pick, request_headers, target
+from .upstream import request_headers, response_headers, target
 
 logger = logging.getLogger(__name__)
 
@@ -82,7 +82,7 @@ async def send_unless_left(
 
 def relay_response(upstream: httpx.Response, *, label: str) -> PieceResponse:
     """The upstream's status, headers and body; its connection is let go however it ends."""
-    headers = pick(upstream.headers.multi_items(), RESPONSE_HEADERS)
+    headers = response_headers(upstream.headers.multi_items())
     # Tell nginx not to buffer: a relayed stream is worth most as it arrives.
     headers["x-accel-buffering"] = "no"
     return PieceResponse(
