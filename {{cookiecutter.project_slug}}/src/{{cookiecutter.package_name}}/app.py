@@ -23,6 +23,7 @@ from . import TITLE
 {%- if cookiecutter.compression != "none" %}
 from .core.compression import CompressionMiddleware
 {%- endif %}
+from .core.docs import add_docs
 from .core.feature import Feature
 from .core.limits import StreamSlots
 from .core.security_headers import SecurityHeadersMiddleware
@@ -57,7 +58,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 await stack.enter_async_context(feature.lifespan(app))
             yield
 
-    app = FastAPI(title=TITLE, lifespan=lifespan)
+    # /docs is served pinned (core/docs.py); ReDoc, which would load an unpinned script, not at all.
+    app = FastAPI(title=TITLE, lifespan=lifespan, docs_url=None, redoc_url=None)
+    add_docs(app)
     # MAX_STREAMS: the slots every streaming route takes one of (core/limits.py).
     app.state.stream_slots = StreamSlots(settings.max_streams)
 
