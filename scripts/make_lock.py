@@ -21,7 +21,12 @@ PYTHON = "3.11"  # the oldest Python the generated project supports
 
 # What the generated pyproject.toml requires, per option (the `postgres` and
 # `redis` extras are what the container installs for rows and events).
-BASE = ["fastapi>=0.165,<1", "pydantic-settings>=2.16,<3", "uvicorn[standard]>=0.54,<1"]
+BASE = [
+    "fastapi>=0.165,<1",
+    "prometheus-client>=0.22,<1",
+    "pydantic-settings>=2.16,<3",
+    "uvicorn[standard]>=0.54,<1",
+]
 OPTIONS: dict[str, list[str]] = {
     "cookiecutter.format_jsonl or cookiecutter.format_json": ["orjson>=3.13,<4"],
     "cookiecutter.format_relay": ["httpx>=0.28,<1"],

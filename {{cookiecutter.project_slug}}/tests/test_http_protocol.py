@@ -84,20 +84,21 @@ def test_a_head_within_the_bound_is_served_and_the_next_request_too(settings: Se
 
 def test_a_request_that_trickles_in_gets_a_408(settings: Settings) -> None:
     quick = limits(settings, request_timeout=0.5)
-    with serve(create_app(quick), quick) as url, connected(url) as sock:
-        started = time.monotonic()
-        sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: test\r\n")
-        sock.settimeout(0.1)
-        reply = b""
-        # One byte of a header every 0.1 s: each arrives, the head never ends.
-        while time.monotonic() - started < 10 and not reply:
-            try:
-                sock.sendall(b"X")
-                reply = sock.recv(65536)
-            except TimeoutError:
-                continue
-            except (BrokenPipeError, ConnectionResetError):
-                break
+    with serve(create_app(quick), quick) as url:
+        started = time.monotonic()  # before connecting: the server's clock starts then
+        with connected(url) as sock:
+            sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: test\r\n")
+            sock.settimeout(0.1)
+            reply = b""
+            # One byte of a header every 0.1 s: each arrives, the head never ends.
+            while time.monotonic() - started < 10 and not reply:
+                try:
+                    sock.sendall(b"X")
+                    reply = sock.recv(65536)
+                except TimeoutError:
+                    continue
+                except (BrokenPipeError, ConnectionResetError):
+                    break
         elapsed = time.monotonic() - started
     assert reply.startswith(b"HTTP/1.1 408 ")
     assert 0.5 <= elapsed < 5
@@ -105,9 +106,10 @@ def test_a_request_that_trickles_in_gets_a_408(settings: Settings) -> None:
 
 def test_a_connection_that_sends_nothing_is_closed(settings: Settings) -> None:
     quick = limits(settings, request_timeout=0.5)
-    with serve(create_app(quick), quick) as url, connected(url) as sock:
-        started = time.monotonic()
-        reply = read_all(sock)
+    with serve(create_app(quick), quick) as url:
+        started = time.monotonic()  # before connecting: the server's clock starts then
+        with connected(url) as sock:
+            reply = read_all(sock)
         elapsed = time.monotonic() - started
     assert reply.startswith(b"HTTP/1.1 408 ")
     assert 0.5 <= elapsed < 5

@@ -20,6 +20,8 @@ from tests.support.servers import serve
 NOT_STREAMS = {
     ("GET", "/healthz"),
     ("HEAD", "/healthz"),
+    ("GET", "/metrics"),
+    ("GET", "/docs"),
 {%- if cookiecutter.format_sse %}
     ("POST", "/events"),
 {%- endif %}

@@ -1,7 +1,7 @@
 """`uvicorn --workers 2` as a real process tree: SIGTERM ends every worker's streams.
 
 The supervisor passes SIGTERM on to each worker; each worker's app must end its
-own open event streams (see shutdown.py), or the tree would never exit.
+own open event streams (see core/shutdown.py), or the tree would never exit.
 """
 
 import os

@@ -396,8 +396,10 @@ def test_a_down_upstream_is_a_502_that_names_no_credentials(
     down = relay_settings(settings, f"http://relay-user:hunter2@127.0.0.1:{port}/base")
     with serve(create_app(down)) as url:
         response = httpx.get(f"{url}/relay/anything", timeout=5)
+        metrics = httpx.get(f"{url}/metrics").text
     assert response.status_code == 502
     assert response.json() == {"detail": "the upstream is unreachable"}
+    assert 'relay_upstream_errors_total{error="ConnectError",stage="before_headers"} 1.0' in metrics
     assert f"ConnectError from http://127.0.0.1:{port}/base" in caplog.text
     assert "hunter2" not in response.text
     assert "hunter2" not in caplog.text

@@ -1,6 +1,7 @@
-"""uvicorn's HTTP protocol with the bounds it lacks: request heads, slow requests, stalled readers.
+r"""uvicorn's HTTP protocol with the bounds it lacks: request heads, slow requests, stalled readers.
 
-    uvicorn {{ cookiecutter.package_name }}.main:app --http {{ cookiecutter.package_name }}.main:http_protocol
+    uvicorn {{ cookiecutter.package_name }}.main:app \
+        --http {{ cookiecutter.package_name }}.main:http_protocol
 
 uvicorn's httptools protocol (the fast one, and uvicorn's choice when
 httptools is installed) buffers a request head of any size: a 100 MiB header

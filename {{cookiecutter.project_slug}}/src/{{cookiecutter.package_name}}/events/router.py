@@ -10,6 +10,7 @@ on `app.state.hub`.
 import json
 import logging
 import secrets
+from collections.abc import AsyncGenerator
 from typing import Annotated, Final
 
 from fastapi import APIRouter, Depends, Header, HTTPException, Request, status
@@ -19,7 +20,9 @@ from pydantic import BaseModel, ConfigDict, Field, JsonValue, SecretStr, field_v
 from starlette.responses import Response, StreamingResponse
 
 from ..core.limits import BUSY, stream_slot
+from ..core.observe import StreamRecord, stream_record
 from .hub import RESET_EVENT, BrokerUnavailableError, EventHub
+from .metrics import EventMetrics
 from .settings import EventsSettings
 from .sse import MEDIA_TYPE
 from .stream import EventStreamResponse, event_frames
@@ -95,7 +98,29 @@ def current_hub(request: Request) -> EventHub:
     return hub
 
 
-def router(settings: EventsSettings) -> APIRouter:
+async def observed(
+    frames: AsyncGenerator[bytes, None], record: StreamRecord | None, metrics: EventMetrics
+) -> AsyncGenerator[bytes, None]:
+    """`frames`, counting the events sent; a stream the hub ends was dropped, or is shutting down.
+
+    The hub ends a stream only when the server stops or when the subscriber
+    fell too far behind; a stream the client leaves is closed before its end.
+    """
+    try:
+        async for frame in frames:
+            if record is not None and frame.startswith(b"id:"):
+                record.count("event", 1)
+            yield frame
+    finally:
+        await frames.aclose()
+    dropped = not metrics.closing
+    if dropped:
+        metrics.dropped += 1
+    if record is not None:
+        record.reason = "dropped" if dropped else "shutdown"
+
+
+def router(settings: EventsSettings, metrics: EventMetrics) -> APIRouter:
     """`GET /events` and `POST /events`."""
     api = APIRouter(tags=["events"])
     bearer = HTTPBearer(auto_error=False, description="The server's PUBLISH_TOKEN.")
@@ -122,6 +147,7 @@ def router(settings: EventsSettings) -> APIRouter:
         },
     )
     async def subscribe(
+        request: Request,
         hub: Annotated[EventHub, Depends(current_hub)],
         last_event_id: Annotated[
             str | None,
@@ -131,7 +157,7 @@ def router(settings: EventsSettings) -> APIRouter:
         frames = event_frames(
             hub, last_event_id, settings.sse_retry_ms, settings.sse_keepalive_seconds
         )
-        return EventStreamResponse(frames)
+        return EventStreamResponse(observed(frames, stream_record(request.scope), metrics))
 
     @api.post(
         "/events",
@@ -163,6 +189,7 @@ def router(settings: EventsSettings) -> APIRouter:
                 "the event broker is unavailable: nothing was published, try again shortly",
                 headers={"Retry-After": "1"},
             ) from None
+        metrics.published += 1
         return Published(id=event_id, subscribers=hub.subscribers)
 
     return api

@@ -26,6 +26,7 @@ from starlette.types import Receive
 
 from ..core.limits import BUSY, stream_slot
 from ..core.streaming import PieceResponse
+from .metrics import RelayMetrics
 from .settings import RelaySettings
 from .upstream import request_headers, response_headers, target
 
@@ -46,10 +47,14 @@ FAILURES: Final[tuple[tuple[type[httpx.TransportError], int, str], ...]] = (
 )
 
 
-async def _pieces(upstream: httpx.Response) -> AsyncGenerator[bytes, None]:
+async def _pieces(upstream: httpx.Response, metrics: RelayMetrics) -> AsyncGenerator[bytes, None]:
     """The upstream's body bytes as they come off the socket, still encoded."""
-    async for piece in upstream.aiter_raw():
-        yield piece
+    try:
+        async for piece in upstream.aiter_raw():
+            yield piece
+    except httpx.TransportError as error:
+        metrics.failed(error, "mid_body")
+        raise
 
 
 async def _client_left(receive: Receive) -> None:
@@ -80,13 +85,13 @@ async def send_unless_left(
     return None if sending.cancelled() else sending.result()
 
 
-def relay_response(upstream: httpx.Response, *, label: str) -> PieceResponse:
+def relay_response(upstream: httpx.Response, *, label: str, metrics: RelayMetrics) -> PieceResponse:
     """The upstream's status, headers and body; its connection is let go however it ends."""
     headers = response_headers(upstream.headers.multi_items())
     # Tell nginx not to buffer: a relayed stream is worth most as it arrives.
     headers["x-accel-buffering"] = "no"
     return PieceResponse(
-        _pieces(upstream),
+        _pieces(upstream, metrics),
         label=label,
         headers=headers,
         status_code=upstream.status_code,
@@ -99,6 +104,7 @@ class Relay:
 
     def __init__(self, settings: RelaySettings) -> None:
         self._settings = settings
+        self.metrics = RelayMetrics()
         self._base = httpx.URL(str(settings.upstream_url))
         # Where the upstream is, for logs: never the credentials a URL may carry.
         self._origin = str(self._base.copy_with(username=None, password=None))
@@ -150,13 +156,14 @@ class Relay:
         try:
             upstream = await send_unless_left(self._client, outgoing, request.receive)
         except httpx.TransportError as error:
+            self.metrics.failed(error, "before_headers")
             status, detail = next((s, d) for kind, s, d in FAILURES if isinstance(error, kind))
             logger.warning("%s: %s from %s (%s)", label, type(error).__name__, self._origin, error)
             raise HTTPException(status_code=status, detail=detail) from error
         if upstream is None:
             logger.info("%s: client went away before the upstream answered", label)
             return Response(status_code=CLIENT_LEFT)
-        return relay_response(upstream, label=label)
+        return relay_response(upstream, label=label, metrics=self.metrics)
 
 
 def router(relay: Relay) -> APIRouter:

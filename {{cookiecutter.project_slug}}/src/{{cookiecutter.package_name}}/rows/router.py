@@ -18,12 +18,13 @@ from fastapi.responses import Response, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from ..core.limits import BUSY, stream_slot
+from ..core.observe import StreamRecord, stream_record
 from ..core.streaming import PieceResponse
 from .chunking import rechunk
 from .datasets import Dataset
 from .formats.base import RowFormat, framed
 from .settings import RowsSettings
-from .sources.base import MAX_ID, DatabaseError, RowSource, RowStream
+from .sources.base import MAX_ID, Batch, DatabaseError, RowSource, RowStream
 
 logger = logging.getLogger(__name__)
 
@@ -81,15 +82,33 @@ def router(
 
 
 def body(
-    rows: RowStream, dataset: Dataset, row_format: RowFormat, settings: RowsSettings
+    rows: RowStream,
+    dataset: Dataset,
+    row_format: RowFormat,
+    settings: RowsSettings,
+    record: StreamRecord | None = None,
 ) -> AsyncGenerator[bytes, None]:
-    """The bytes of one export, in pieces of CHUNK_SIZE: what a response sends."""
-    encoded = rows.encoded(partial(row_format.encode, dataset.columns))
+    """The bytes of one export, in pieces of CHUNK_SIZE: what a response sends.
+
+    With a `record`, the rows are counted into it as they are encoded.
+    """
+    encode = partial(row_format.encode, dataset.columns)
+    encoded = rows.encoded(encode if record is None else _counting(encode, record))
     return rechunk(
         framed(row_format, dataset.columns, encoded),
         settings.chunk_size,
         settings.flush_interval,
     )
+
+
+def _counting(encode: Callable[[Batch], bytes], record: StreamRecord) -> Callable[[Batch], bytes]:
+    """`encode`, counting each batch's rows into `record` (one batch at a time, in any thread)."""
+
+    def counted(batch: Batch) -> bytes:
+        record.count("row", len(batch))
+        return encode(batch)
+
+    return counted
 
 
 def _endpoint(
@@ -113,7 +132,7 @@ def _endpoint(
             logger.exception("cannot read %s from %s", dataset.name, source.location)
             raise HTTPException(status_code=503, detail="the database could not be read") from error
         return PieceResponse(
-            body(rows, dataset, row_format, settings),
+            body(rows, dataset, row_format, settings, stream_record(request.scope)),
             label=filename,
             media_type=row_format.media_type,
             headers=headers if row_format.attachment else None,
