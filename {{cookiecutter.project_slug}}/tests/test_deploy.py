@@ -6,6 +6,7 @@ compose.yaml: the replicas, what they are wired to, health checks and start orde
 requirements.lock: a pinned version for every dependency pyproject.toml declares.
 """
 
+import ipaddress
 import json
 import tomllib
 from pathlib import Path
@@ -78,8 +79,8 @@ def test_the_image_checks_its_health_and_runs_uvicorn_in_exec_form() -> None:
     assert argv[argv.index("--http") + 1] == "{{ cookiecutter.package_name }}.main:http_protocol"
     assert argv[argv.index("--port") + 1] == str(APP_PORT)
     assert "--proxy-headers" in argv
-    # Only nginx reaches the replicas (compose publishes nothing else).
-    assert argv[argv.index("--forwarded-allow-ips") + 1] == "*"
+    # Whom to trust is FORWARDED_ALLOW_IPS, set where the proxy is known (compose).
+    assert "--forwarded-allow-ips" not in argv
 
 
 def test_compose_runs_two_replicas_behind_nginx(compose: dict[str, Any]) -> None:
@@ -94,6 +95,12 @@ def test_compose_runs_two_replicas_behind_nginx(compose: dict[str, Any]) -> None
     assert mount in nginx["volumes"]
     for name in REPLICAS:
         assert "ports" not in services[name], "only nginx is published"
+    # The replicas take X-Forwarded-For from nginx's fixed address, and from no one else.
+    proxy = nginx["networks"]["default"]["ipv4_address"]
+    subnet = compose["networks"]["default"]["ipam"]["config"][0]["subnet"]
+    assert ipaddress.ip_address(proxy) in ipaddress.ip_network(subnet)
+    for name in REPLICAS:
+        assert services[name]["environment"]["FORWARDED_ALLOW_IPS"] == proxy
         assert services[name]["build"] == "."
 
 

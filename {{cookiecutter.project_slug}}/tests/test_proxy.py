@@ -16,6 +16,9 @@ asks for: a buffering proxy would hold its small pieces back until the end.
 import asyncio
 {%- if cookiecutter.format_file %}
 import email.policy
+{%- endif %}
+import logging
+{%- if cookiecutter.format_file %}
 import os
 {%- endif %}
 import re
@@ -53,6 +56,8 @@ from tests.support.ssewire import raw_stream
 {%- endif %}
 
 pytestmark = pytest.mark.services
+
+STREAM_LOG = "{{ cookiecutter.package_name }}.core.stream_log"
 
 PAUSE = 0.15  # seconds between the pieces of a slow source
 {%- if paths %}
@@ -185,6 +190,18 @@ def test_nginx_closes_connections_that_trickle_their_headers(
             sock.close()
     assert not open_socks, f"{len(open_socks)} slow-header connections outlived the timeout"
     assert timeout - 1 <= elapsed < timeout + 10
+
+
+def test_a_forged_x_forwarded_for_is_not_taken_for_the_client(
+    http: httpx.Client, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG, logger=STREAM_LOG)
+    headers = {"X-Forwarded-For": "203.0.113.66", "X-Request-ID": "forged-xff"}
+    assert http.get("/healthz", headers=headers).status_code == 200
+    (line,) = [r.getMessage() for r in caplog.records if r.getMessage().endswith("id forged-xff")]
+    # The replica logs the address nginx saw (this test, on loopback), not the forged one.
+    assert line.startswith("127.0.0.1:")
+    assert "203.0.113.66" not in line
 
 
 def test_requests_reach_the_replicas_through_nginx(http: httpx.Client) -> None:
