@@ -21,9 +21,11 @@ from prometheus_client import CollectorRegistry
 
 from . import TITLE
 from .core import log_format
+from .core.access import Access
 {%- if cookiecutter.compression != "none" %}
 from .core.compression import CompressionMiddleware, PayloadMeter
 {%- endif %}
+from .core.cors import add_cors
 from .core.docs import add_docs
 from .core.feature import Feature
 from .core.limits import StreamSlots
@@ -66,6 +68,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     add_docs(app)
     # MAX_STREAMS: the slots every streaming route takes one of (core/limits.py).
     app.state.stream_slots = StreamSlots(settings.max_streams)
+    # API_TOKENS: who may read the streaming routes (core/access.py).
+    app.state.access = Access(settings.api_tokens)
     registry = CollectorRegistry()
     streams = StreamMetrics(registry)
     for feature in features:
@@ -91,6 +95,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.add_middleware(PayloadMeter)  # inside the compressor: bytes before compression
         app.add_middleware(CompressionMiddleware, level=settings.compression_level)
 {%- endif %}
+    add_cors(app, settings.cors_origins)
     app.add_middleware(SecurityHeadersMiddleware)
     # Outermost, so it measures what goes on the wire and sees every response end.
     app.add_middleware(

@@ -19,9 +19,11 @@ from pydantic_settings import SettingsConfigDict
 
 from .core.credentials import mask
 from .core.settings import (
+    AccessSettings,
 {%- if cookiecutter.compression != "none" %}
     CompressionSettings,
 {%- endif %}
+    CorsSettings,
     ServerLimitsSettings,
     ServiceSettings,
     StreamLimitSettings,
@@ -38,6 +40,8 @@ class Settings(
 {%- if cookiecutter.compression != "none" %}
     CompressionSettings,
 {%- endif %}
+    AccessSettings,
+    CorsSettings,
     StreamLimitSettings,
     ServerLimitsSettings,
     ServiceSettings,

@@ -4,9 +4,10 @@ Each feature declares its settings in its own package; `<package>.settings`
 combines the selected ones into the one `Settings` the service reads.
 """
 
-from typing import Literal
+import re
+from typing import Annotated, Literal
 
-from pydantic import Field, field_validator
+from pydantic import AfterValidator, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings
 
 
@@ -23,6 +24,47 @@ class ServiceSettings(BaseSettings):
     @classmethod
     def _any_case(cls, value: object) -> object:
         return value.lower() if isinstance(value, str) else value
+
+
+def _tokens(value: SecretStr | None) -> SecretStr | None:
+    if value is None:
+        return None
+    tokens = [token.strip() for token in value.get_secret_value().split(",")]
+    if any(len(token) < 16 for token in tokens):
+        msg = "expected tokens of 16 characters or more, separated by commas"
+        raise ValueError(msg)
+    return value
+
+
+class AccessSettings(BaseSettings):
+    """Who may read the streaming routes (`core.access`): anyone, unless API_TOKENS is set."""
+
+    api_tokens: Annotated[SecretStr | None, AfterValidator(_tokens)] = Field(
+        default=None,
+        description="Bearer tokens (comma-separated, 16+ characters each) that the streaming "
+        "routes then require; unset, they are open.",
+    )
+
+
+_ORIGIN = re.compile(r"https?://[^\s/,]+")
+
+
+def _origins(value: str) -> str:
+    listed = [origin.strip() for origin in value.split(",") if origin.strip()]
+    if listed != ["*"] and not all(_ORIGIN.fullmatch(origin) for origin in listed):
+        msg = "expected '*' or origins such as https://app.example.com, separated by commas"
+        raise ValueError(msg)
+    return value
+
+
+class CorsSettings(BaseSettings):
+    """Which web origins may call the service from a browser (`core.cors`)."""
+
+    cors_origins: Annotated[str, AfterValidator(_origins)] = Field(
+        default="",
+        description="Origins allowed to call from a browser (comma-separated, or *); "
+        "empty, CORS is off.",
+    )
 
 
 class StreamLimitSettings(BaseSettings):

@@ -19,6 +19,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, ConfigDict, Field, JsonValue, SecretStr, field_validator
 from starlette.responses import Response, StreamingResponse
 
+from ..core.access import SIGNED_PARAMETER, UNAUTHORIZED, access_of, reader, signed_reader
 from ..core.limits import BUSY, stream_slot
 from ..core.observe import StreamRecord, stream_record
 from .hub import RESET_EVENT, BrokerUnavailableError, EventHub
@@ -31,6 +32,8 @@ logger = logging.getLogger(__name__)
 
 # Letters, digits and `_.-`: nothing that could end a line or a field of the frame.
 EVENT_NAME: Final = r"^[A-Za-z][A-Za-z0-9_.-]{0,63}$"
+# What signed stream tokens are made for: they open GET /events alone.
+STREAM_PURPOSE: Final = "GET /events"
 # Bounds the history's memory: at most SSE_HISTORY events of this size.
 MAX_EVENT_BYTES: Final = 64 * 1024
 
@@ -72,6 +75,13 @@ class Published(BaseModel):
 
     id: str = Field(description="The event's id, as sent in its `id:` field.")
     subscribers: int = Field(description="Open streams on this process it was queued for.")
+
+
+class StreamToken(BaseModel):
+    """A token that opens GET /events, and nothing else, for a while."""
+
+    access_token: str = Field(description=f"Pass it as ?{SIGNED_PARAMETER}= to GET /events.")
+    expires_in: int = Field(description="Seconds it is good for (STREAM_TOKEN_SECONDS).")
 
 
 def authorize(token: SecretStr | None, credentials: HTTPAuthorizationCredentials | None) -> None:
@@ -132,7 +142,7 @@ def router(settings: EventsSettings, metrics: EventMetrics) -> APIRouter:
 
     @api.get(
         "/events",
-        dependencies=[Depends(stream_slot)],
+        dependencies=[Depends(signed_reader(STREAM_PURPOSE)), Depends(stream_slot)],
         response_class=StreamingResponse,
         summary="Stream live events",
         responses={
@@ -142,6 +152,10 @@ def router(settings: EventsSettings, metrics: EventMetrics) -> APIRouter:
                 f"An `event: {RESET_EVENT}` first means Last-Event-ID could not be resumed "
                 "from the history: what followed it may have been missed.",
                 "content": {MEDIA_TYPE: {"schema": {"type": "string"}}},
+            },
+            401: {
+                "description": f"{UNAUTHORIZED} A browser's EventSource, which cannot send "
+                f"headers, passes a token from POST /events/token as ?{SIGNED_PARAMETER}=."
             },
             503: {"description": BUSY},
         },
@@ -158,6 +172,18 @@ def router(settings: EventsSettings, metrics: EventMetrics) -> APIRouter:
             hub, last_event_id, settings.sse_retry_ms, settings.sse_keepalive_seconds
         )
         return EventStreamResponse(observed(frames, stream_record(request.scope), metrics))
+
+    @api.post(
+        "/events/token",
+        dependencies=[Depends(reader)],
+        summary="A short-lived token for GET /events, for clients that cannot send headers",
+        responses={401: {"description": UNAUTHORIZED}},
+    )
+    async def stream_token(request: Request) -> StreamToken:
+        """For a browser's EventSource: `new EventSource("/events?access_token=" + token)`."""
+        seconds = settings.stream_token_seconds
+        token = access_of(request).sign(STREAM_PURPOSE, seconds)
+        return StreamToken(access_token=token, expires_in=seconds)
 
     @api.post(
         "/events",

@@ -26,6 +26,7 @@ from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi import Path as PathParameter
 from fastapi.responses import FileResponse, Response
 
+from ..core.access import UNAUTHORIZED, reader
 from ..core.limits import BUSY, stream_slot
 from .settings import FilesSettings
 
@@ -159,7 +160,7 @@ def router(settings: FilesSettings) -> APIRouter:
             "/files/{name:path}",
             download,
             methods=[method],
-            dependencies=[Depends(stream_slot)],
+            dependencies=[Depends(reader), Depends(stream_slot)],
             summary="Download a file; Range requests resume it",
             response_class=FileResponse,
             responses={
@@ -169,6 +170,7 @@ def router(settings: FilesSettings) -> APIRouter:
                 },
                 206: {"description": "The ranges asked for (several as multipart/byteranges)."},
                 304: {"description": "The client's copy is current (conditional GET)."},
+                401: {"description": UNAUTHORIZED},
                 404: {"description": "No such file under FILES_DIR."},
                 416: {"description": "No range of the file was satisfiable."},
                 503: {"description": BUSY},

@@ -24,6 +24,7 @@ from fastapi import APIRouter, Depends, FastAPI, HTTPException, Request
 from fastapi.responses import Response, StreamingResponse
 from starlette.types import Receive
 
+from ..core.access import UNAUTHORIZED, reader
 from ..core.limits import BUSY, stream_slot
 from ..core.streaming import PieceResponse
 from .metrics import RelayMetrics
@@ -173,12 +174,13 @@ def router(relay: Relay) -> APIRouter:
         "/relay/{path:path}",
         relay.forward,
         methods=["GET"],
-        dependencies=[Depends(stream_slot)],
+        dependencies=[Depends(reader), Depends(stream_slot)],
         name="relay",
         summary="Stream the upstream's response to GET UPSTREAM_URL/{path}",
         response_class=StreamingResponse,
         responses={
             200: {"description": "The upstream's status, body and descriptive headers."},
+            401: {"description": UNAUTHORIZED},
             404: {"description": "The path has a `.` or `..` segment or a backslash."},
             502: {"description": "The upstream is unreachable or failed before answering."},
             503: {

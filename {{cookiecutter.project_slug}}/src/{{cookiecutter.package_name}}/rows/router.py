@@ -17,6 +17,7 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import Response, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 
+from ..core.access import UNAUTHORIZED, reader
 from ..core.limits import BUSY, stream_slot
 from ..core.observe import StreamRecord, stream_record
 from ..core.streaming import PieceResponse
@@ -63,7 +64,7 @@ def router(
             f"/{dataset.name}.{row_format.suffix}",
             _endpoint(settings, source, dataset, row_format),
             methods=[method],
-            dependencies=[Depends(stream_slot)],
+            dependencies=[Depends(reader), Depends(stream_slot)],
             name=f"{dataset.name}_{row_format.suffix}{'' if method == 'GET' else '_head'}",
             summary=f"Stream {dataset.name} as {row_format.suffix.upper()}"
             + ("" if method == "GET" else " (headers only)"),
@@ -75,6 +76,7 @@ def router(
                         row_format.media_type: {"schema": row_format.schema(dataset.model)}
                     },
                 },
+                401: {"description": UNAUTHORIZED},
                 503: {"description": f"The database could not be read, or: {BUSY}"},
             },
         )
