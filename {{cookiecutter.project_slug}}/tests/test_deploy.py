@@ -8,6 +8,9 @@ requirements.lock: a pinned version for every dependency pyproject.toml declares
 
 import ipaddress
 import json
+{%- if cookiecutter.format_file %}
+import re
+{%- endif %}
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -81,6 +84,25 @@ def test_the_image_checks_its_health_and_runs_uvicorn_in_exec_form() -> None:
     assert "--proxy-headers" in argv
     # Whom to trust is FORWARDED_ALLOW_IPS, set where the proxy is known (compose).
     assert "--forwarded-allow-ips" not in argv
+{%- if cookiecutter.format_file %}
+
+
+def test_nginx_sends_the_files_from_the_folder_the_replicas_serve(
+    compose: dict[str, Any],
+) -> None:
+    services = compose["services"]
+    nginx = services["nginx"]
+    root = nginx["environment"]["FILES_ROOT"]
+    assert f"./files:{root}:ro" in nginx["volumes"]
+    pattern = r"location (\S+) \{\s*internal;\s*alias \$\{FILES_ROOT\}/;"
+    internal = re.search(pattern, TEMPLATE.read_text())
+    assert internal, "the nginx config has no internal location for the files"
+    for name in REPLICAS:
+        environment = services[name]["environment"]
+        assert environment["FILES_ACCEL_REDIRECT"] == internal.group(1)
+        assert "./files:" + environment["FILES_DIR"] + ":ro" in services[name]["volumes"]
+
+{%- endif %}
 
 
 def test_compose_runs_two_replicas_behind_nginx(compose: dict[str, Any]) -> None:

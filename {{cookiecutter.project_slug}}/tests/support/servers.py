@@ -82,10 +82,12 @@ class Proxied:
 
 
 @contextmanager
-def replicas_behind_nginx(apps: Sequence[ASGIApp], folder: Path) -> Iterator[Proxied]:
+def replicas_behind_nginx(
+    apps: Sequence[ASGIApp], folder: Path, files_root: Path | None = None
+) -> Iterator[Proxied]:
     """Serve two apps, then nginx in front of them with the project's config."""
     first, second = apps
     with serve(first) as one, serve(second) as two:
         addresses = [url.removeprefix("http://") for url in (one, two)]
-        with nginx(addresses, folder) as url:
+        with nginx(addresses, folder, files_root) as url:
             yield Proxied(url, (one, two))

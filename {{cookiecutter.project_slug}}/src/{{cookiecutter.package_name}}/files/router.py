@@ -28,6 +28,7 @@ from fastapi.responses import FileResponse, Response
 
 from ..core.access import UNAUTHORIZED, reader
 from ..core.limits import BUSY, stream_slot
+from .accel import accel_response
 from .settings import FilesSettings
 
 # A backslash (a separator on Windows) or a control character in a name.
@@ -142,11 +143,11 @@ def router(settings: FilesSettings) -> APIRouter:
         if found is None:
             raise HTTPException(status_code=404, detail="no such file")
         path, info = found
-        response = FileResponse(
-            path,
-            stat_result=info,
-            headers={"Content-Disposition": content_disposition(name.rpartition("/")[2])},
-        )
+        disposition = content_disposition(name.rpartition("/")[2])
+        if settings.files_accel_redirect:
+            return accel_response(settings.files_accel_redirect, root, path, disposition)
+        headers = {"Content-Disposition": disposition}
+        response = FileResponse(path, stat_result=info, headers=headers)
         response.chunk_size = settings.chunk_size
         etag = response.headers["etag"]
         if not_modified(request, etag, info.st_mtime):
