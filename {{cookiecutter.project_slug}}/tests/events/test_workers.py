@@ -98,3 +98,5 @@ def test_sigterm_ends_the_streams_of_every_worker_and_the_tree_exits(tmp_path: P
     assert exited < 10
     assert supervisor.returncode == 0, log
     assert log.count("Application shutdown complete") == WORKERS
+    # Each stream's log line says why it ended.
+    assert log.count('"GET /events" 200 shutdown') == len(streams), log
