@@ -1,6 +1,6 @@
 """One log line per finished response: what was asked, how it ended, what it cost.
 
-    127.0.0.1:50522 "GET /items.csv?limit=5" 200 complete 412 B 5 rows 0.004 s ttfb 0.003 s id 9f1c
+    127.0.0.1:50522 "GET /path?token=***" 200 complete 412 B 5 rows 0.004 s ttfb 0.003 s id 9f1c
 
 Secret query values are masked (`credentials.mask_query`). With LOG_FORMAT=json
 the same fields are keys of the JSON line (`log_format.JsonFormatter`).
