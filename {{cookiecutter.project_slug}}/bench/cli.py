@@ -134,6 +134,8 @@ def service_env(workdir: Path) -> dict[str, str]:
 {%- endif %}
     return {
         "LOG_LEVEL": "warning",
+        # Above the most streams any section holds open at once (--subscribers).
+        "MAX_STREAMS": "100000",
 {%- if rows %}
         "DATABASE_URL": f"sqlite:///{workdir.resolve() / 'service.db'}",
 {%- endif %}

@@ -223,7 +223,12 @@ def in_subprocess(command: Callable[[int], list[str]], health: str = "/healthz")
     return launch
 
 
-def uvicorn(app: str, *, factory: bool = False) -> Launcher:
+# The service as deployed: its app, on its own HTTP protocol.
+SERVICE_APP = "{{ cookiecutter.package_name }}.main:app"
+SERVICE_PROTOCOL = "{{ cookiecutter.package_name }}.main:http_protocol"
+
+
+def uvicorn(app: str, *, factory: bool = False, http: str | None = None) -> Launcher:
     """Start uvicorn serving `app` (module:attribute) in a subprocess, as deployed."""
     return in_subprocess(
         lambda port: [
@@ -232,6 +237,7 @@ def uvicorn(app: str, *, factory: bool = False) -> Launcher:
             "uvicorn",
             app,
             *(["--factory"] if factory else []),
+            *([f"--http={http}"] if http else []),
             "--host=127.0.0.1",
             f"--port={port}",
             "--log-level=warning",

@@ -6,7 +6,11 @@ compose.yaml: the replicas, what they are wired to, health checks and start orde
 requirements.lock: a pinned version for every dependency pyproject.toml declares.
 """
 
+import ipaddress
 import json
+{%- if cookiecutter.format_file %}
+import re
+{%- endif %}
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -74,10 +78,31 @@ def test_the_image_checks_its_health_and_runs_uvicorn_in_exec_form() -> None:
     (command,) = [arguments for name, arguments in final_stage() if name == "CMD"]
     argv = json.loads(command)  # exec form: a JSON array, so SIGTERM reaches uvicorn
     assert argv[:2] == ["uvicorn", "{{ cookiecutter.package_name }}.main:app"]
+    # The protocol that bounds request heads, slow requests and stalled readers.
+    assert argv[argv.index("--http") + 1] == "{{ cookiecutter.package_name }}.main:http_protocol"
     assert argv[argv.index("--port") + 1] == str(APP_PORT)
     assert "--proxy-headers" in argv
-    # Only nginx reaches the replicas (compose publishes nothing else).
-    assert argv[argv.index("--forwarded-allow-ips") + 1] == "*"
+    # Whom to trust is FORWARDED_ALLOW_IPS, set where the proxy is known (compose).
+    assert "--forwarded-allow-ips" not in argv
+{%- if cookiecutter.format_file %}
+
+
+def test_nginx_sends_the_files_from_the_folder_the_replicas_serve(
+    compose: dict[str, Any],
+) -> None:
+    services = compose["services"]
+    nginx = services["nginx"]
+    root = nginx["environment"]["FILES_ROOT"]
+    assert f"./files:{root}:ro" in nginx["volumes"]
+    pattern = r"location (\S+) \{\s*internal;\s*alias \$\{FILES_ROOT\}/;"
+    internal = re.search(pattern, TEMPLATE.read_text())
+    assert internal, "the nginx config has no internal location for the files"
+    for name in REPLICAS:
+        environment = services[name]["environment"]
+        assert environment["FILES_ACCEL_REDIRECT"] == internal.group(1)
+        assert "./files:" + environment["FILES_DIR"] + ":ro" in services[name]["volumes"]
+
+{%- endif %}
 
 
 def test_compose_runs_two_replicas_behind_nginx(compose: dict[str, Any]) -> None:
@@ -92,6 +117,12 @@ def test_compose_runs_two_replicas_behind_nginx(compose: dict[str, Any]) -> None
     assert mount in nginx["volumes"]
     for name in REPLICAS:
         assert "ports" not in services[name], "only nginx is published"
+    # The replicas take X-Forwarded-For from nginx's fixed address, and from no one else.
+    proxy = nginx["networks"]["default"]["ipv4_address"]
+    subnet = compose["networks"]["default"]["ipam"]["config"][0]["subnet"]
+    assert ipaddress.ip_address(proxy) in ipaddress.ip_network(subnet)
+    for name in REPLICAS:
+        assert services[name]["environment"]["FORWARDED_ALLOW_IPS"] == proxy
         assert services[name]["build"] == "."
 
 

@@ -16,15 +16,20 @@ asks for: a buffering proxy would hold its small pieces back until the end.
 import asyncio
 {%- if cookiecutter.format_file %}
 import email.policy
+{%- endif %}
+import logging
+{%- if cookiecutter.format_file %}
 import os
 {%- endif %}
-{%- if paths or cookiecutter.format_sse %}
+import re
+import socket
 import time
-{%- endif %}
 from collections.abc import {% if cookiecutter.format_sse %}Callable, {% endif %}Iterator
 {%- if cookiecutter.format_sse %}
-from contextlib import AbstractContextManager, ExitStack
+from contextlib import AbstractContextManager, ExitStack, suppress
 from functools import partial
+{%- else %}
+from contextlib import suppress
 {%- endif %}
 
 import httpx
@@ -41,6 +46,7 @@ from {{ cookiecutter.package_name }}.settings import Settings
 {% if paths -%}
 from tests.support.asgi import asgi_messages
 {% endif -%}
+from tests.support.nginxproxy import TEMPLATE
 from tests.support.servers import Proxied, replicas_behind_nginx
 {%- if cookiecutter.format_sse %}
 from tests.support.settings import BROKER_TIMINGS, PUBLISH_TOKEN
@@ -50,6 +56,8 @@ from tests.support.ssewire import raw_stream
 {%- endif %}
 
 pytestmark = pytest.mark.services
+
+STREAM_LOG = "{{ cookiecutter.package_name }}.core.stream_log"
 
 PAUSE = 0.15  # seconds between the pieces of a slow source
 {%- if paths %}
@@ -117,6 +125,83 @@ def proxied(settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Ite
 def http(proxied: Proxied) -> Iterator[httpx.Client]:
     with httpx.Client(base_url=proxied.url, timeout=10) as client:
         yield client
+
+
+def nginx_setting(name: str) -> str:
+    """The value of a directive in the shipped config."""
+    found = re.search(rf"^\s*{name}\s+([^;]+);", TEMPLATE.read_text(), re.MULTILINE)
+    assert found, f"{name} is not set in {TEMPLATE.name}"
+    return found.group(1)
+
+
+def seconds(value: str) -> float:
+    assert value.endswith("s"), value
+    return float(value.removesuffix("s"))
+
+
+def read_until_closed(sock: socket.socket) -> bytes:
+    received = b""
+    with suppress(ConnectionResetError):
+        while piece := sock.recv(65536):
+            received += piece
+    return received
+
+
+def test_nginx_refuses_an_oversized_header_line(proxied: Proxied) -> None:
+    _, size = nginx_setting("large_client_header_buffers").split()
+    limit = int(size.removesuffix("k")) * 1024
+    host, port = proxied.url.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=10) as sock:
+        with suppress(BrokenPipeError, ConnectionResetError):
+            sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * 4 * limit)
+        reply = read_until_closed(sock)
+    assert reply.startswith(b"HTTP/1.1 400 ")
+    assert b"Request Header Or Cookie Too Large" in reply
+
+
+def test_nginx_closes_connections_that_trickle_their_headers(
+    proxied: Proxied, http: httpx.Client
+) -> None:
+    timeout = seconds(nginx_setting("client_header_timeout"))
+    host, port = proxied.url.removeprefix("http://").split(":")
+    socks = [socket.create_connection((host, int(port)), timeout=10) for _ in range(50)]
+    try:
+        for sock in socks:
+            sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n")
+            sock.setblocking(False)
+        started = time.monotonic()
+        open_socks = set(socks)
+        # One header byte from each every 0.5 s, until nginx has closed them all.
+        while open_socks and time.monotonic() - started < timeout + 10:
+            for sock in list(open_socks):
+                try:
+                    sock.send(b"X")
+                    if sock.recv(65536) == b"":
+                        open_socks.discard(sock)
+                except BlockingIOError:
+                    continue
+                except OSError:
+                    open_socks.discard(sock)
+            assert http.get("/healthz").status_code == 200
+            time.sleep(0.5)
+        elapsed = time.monotonic() - started
+    finally:
+        for sock in socks:
+            sock.close()
+    assert not open_socks, f"{len(open_socks)} slow-header connections outlived the timeout"
+    assert timeout - 1 <= elapsed < timeout + 10
+
+
+def test_a_forged_x_forwarded_for_is_not_taken_for_the_client(
+    http: httpx.Client, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG, logger=STREAM_LOG)
+    headers = {"X-Forwarded-For": "203.0.113.66", "X-Request-ID": "forged-xff"}
+    assert http.get("/healthz", headers=headers).status_code == 200
+    (line,) = [r.getMessage() for r in caplog.records if r.getMessage().endswith("id forged-xff")]
+    # The replica logs the address nginx saw (this test, on loopback), not the forged one.
+    assert line.startswith("127.0.0.1:")
+    assert "203.0.113.66" not in line
 
 
 def test_requests_reach_the_replicas_through_nginx(http: httpx.Client) -> None:

@@ -310,3 +310,10 @@ def test_upstream_credentials_stay_out_of_reprs_and_refusals(
 def test_log_level_is_read_in_any_case(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("LOG_LEVEL", "DEBUG")
     assert Settings().log_level == "debug"
+
+
+def test_every_setting_is_in_the_readmes_configuration_table() -> None:
+    readme = (Path(__file__).parents[1] / "README.md").read_text()
+    table = readme.partition("\n## Configuration\n")[2].partition("\n## ")[0]
+    names = [name.upper() for name in Settings.model_fields]
+    assert [name for name in names if f"| `{name}` |" not in table] == []

@@ -14,17 +14,26 @@ routes and asks each for its part of /healthz. `main.py` builds the app from
 the environment for servers; tests build theirs here, from settings they choose.
 """
 
-import logging
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import AsyncExitStack, asynccontextmanager
 
 from fastapi import FastAPI
+from prometheus_client import CollectorRegistry
 
 from . import TITLE
+from .core import log_format
+from .core.access import Access
 {%- if cookiecutter.compression != "none" %}
-from .core.compression import CompressionMiddleware
+from .core.compression import CompressionMiddleware, PayloadMeter
 {%- endif %}
+from .core.cors import add_cors
+from .core.docs import add_docs
 from .core.feature import Feature
+from .core.limits import StreamSlots
+from .core.metrics import StreamMetrics, add_metrics
+from .core.observe import StreamObserver
+from .core.security_headers import SecurityHeadersMiddleware
+from .core.stream_log import log_stream
 {%- for name in features | sort %}
 from .{{ name }} import feature as {{ name }}
 {%- endfor %}
@@ -41,8 +50,7 @@ FEATURES: tuple[Callable[[Settings], Feature], ...] = (
 def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the service from `settings` (by default, read from the environment)."""
     settings = settings or load_settings()
-    logging.basicConfig(format="%(levelname)s:\t%(name)s: %(message)s")
-    logging.getLogger(__package__).setLevel(settings.log_level.upper())
+    log_format.configure(__package__, settings.log_level, settings.log_format)
     features = [create(settings) for create in FEATURES]
 
     @asynccontextmanager
@@ -52,9 +60,22 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 await stack.enter_async_context(feature.lifespan(app))
             yield
 
-    app = FastAPI(title=TITLE, lifespan=lifespan)
+    # /docs is served pinned (core/docs.py); ReDoc, which would load an unpinned script, not at all.
+    app = FastAPI(title=TITLE, lifespan=lifespan, docs_url=None, redoc_url=None)
+    add_docs(app)
+    # MAX_STREAMS: the slots every streaming route takes one of (core/limits.py).
+    app.state.stream_slots = StreamSlots(settings.max_streams)
+    # API_TOKENS: who may read the streaming routes (core/access.py).
+    app.state.access = Access(settings.api_tokens)
+    registry = CollectorRegistry()
+    streams = StreamMetrics(registry)
+    for feature in features:
+        for collector in feature.metrics:
+            registry.register(collector)
+    add_metrics(app, registry)
 
     @app.get("/healthz", tags=["health"])
+    @app.head("/healthz", tags=["health"], include_in_schema=False)
     async def healthz() -> dict[str, str]:
         """Liveness: the process answers (`degraded`: it does, but a server it needs does not).
 
@@ -65,10 +86,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     for feature in features:
         app.include_router(feature.router)
+    # Each middleware added wraps those before it: the last one added sees the request first.
 {%- if cookiecutter.compression != "none" %}
     if settings.compression != "none":
+        app.add_middleware(PayloadMeter)  # inside the compressor: bytes before compression
         app.add_middleware(CompressionMiddleware, level=settings.compression_level)
 {%- endif %}
+    add_cors(app, settings.cors_origins)
+    app.add_middleware(SecurityHeadersMiddleware)
+    # Outermost, so it measures what goes on the wire and sees every response end.
+    app.add_middleware(
+        StreamObserver, on_start=[streams.started], on_end=[streams.ended, log_stream]
+    )
     return app
 
 

@@ -18,7 +18,16 @@ from pydantic_core import ErrorDetails
 from pydantic_settings import SettingsConfigDict
 
 from .core.credentials import mask
-from .core.settings import {% if cookiecutter.compression != "none" %}CompressionSettings, {% endif %}ServiceSettings
+from .core.settings import (
+    AccessSettings,
+{%- if cookiecutter.compression != "none" %}
+    CompressionSettings,
+{%- endif %}
+    CorsSettings,
+    ServerLimitsSettings,
+    ServiceSettings,
+    StreamLimitSettings,
+)
 {%- for package, mixin in mixins | sort %}
 from .{{ package }}.settings import {{ mixin }}
 {%- endfor %}
@@ -31,6 +40,10 @@ class Settings(
 {%- if cookiecutter.compression != "none" %}
     CompressionSettings,
 {%- endif %}
+    AccessSettings,
+    CorsSettings,
+    StreamLimitSettings,
+    ServerLimitsSettings,
     ServiceSettings,
 ):
     """Every knob of the service; names are the environment variables, upper-cased."""

@@ -1,7 +1,7 @@
 """`uvicorn --workers 2` as a real process tree: SIGTERM ends every worker's streams.
 
 The supervisor passes SIGTERM on to each worker; each worker's app must end its
-own open event streams (see shutdown.py), or the tree would never exit.
+own open event streams (see core/shutdown.py), or the tree would never exit.
 """
 
 import os
@@ -98,3 +98,5 @@ def test_sigterm_ends_the_streams_of_every_worker_and_the_tree_exits(tmp_path: P
     assert exited < 10
     assert supervisor.returncode == 0, log
     assert log.count("Application shutdown complete") == WORKERS
+    # Each stream's log line says why it ended.
+    assert log.count('"GET /events" 200 shutdown') == len(streams), log

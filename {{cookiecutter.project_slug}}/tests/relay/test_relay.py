@@ -40,6 +40,8 @@ class Upstream:
         self.app = Starlette(
             routes=[
                 Route("/echo/{rest:path}", self.echo),
+                Route("/login", self.login),
+                Route("/page/{kind:path}", self.page),
                 Route("/status/{code:int}", self.status),
                 Route("/sized", self.sized),
                 Route("/gzip", self.gzipped),
@@ -47,6 +49,7 @@ class Upstream:
                 Route("/endless/{name}", self.endless),
                 Route("/broken", self.broken),
                 Route("/silent", self.silent),
+                Route("/hang/{name}", self.hang),
                 Route("/stall/{name}", self.stall),
             ]
         )
@@ -69,6 +72,17 @@ class Upstream:
                 "Keep-Alive": "timeout=5",
             },
         )
+
+    async def page(self, request: Request) -> Response:
+        # A document that would run a script as a page of the relay's origin.
+        return Response(
+            b"<script>alert(document.cookie)</script>",
+            media_type=request.path_params["kind"],
+        )
+
+    async def login(self, _: Request) -> Response:
+        # A session for whoever asked: a cookie for every path of the upstream.
+        return Response(b"welcome", headers={"Set-Cookie": "session=alice; Path=/"})
 
     async def status(self, request: Request) -> Response:
         return Response(b"gone", status_code=request.path_params["code"], media_type="text/plain")
@@ -128,6 +142,13 @@ class Upstream:
         # No headers until the relay gives up and hangs up.
         while not await request.is_disconnected():
             await asyncio.sleep(0.02)
+        return Response(b"too late")
+
+    async def hang(self, request: Request) -> Response:
+        # No headers until the relay hangs up; says when it did.
+        while not await request.is_disconnected():
+            await asyncio.sleep(0.02)
+        self.ended[request.path_params["name"]].set()
         return Response(b"too late")
 
 
@@ -223,6 +244,32 @@ def test_only_the_listed_headers_go_either_way(relay: httpx.Client) -> None:
     assert ranged.json()["headers"]["if-range"] == '"v1"'
 
 
+def test_an_upstream_cookie_is_never_sent_for_anyone_else(relay: httpx.Client) -> None:
+    # One client logs in upstream; the relay must not keep that session for the next one.
+    assert relay.get("/relay/login").status_code == 200
+    later = relay.get("/relay/echo/after-login").json()["headers"]
+    assert "cookie" not in later
+
+
+@pytest.mark.parametrize(
+    "kind", ["text/html", "image/svg+xml", "application/xhtml+xml", "application/rss+xml"]
+)
+def test_a_relayed_page_is_never_rendered_as_one_of_the_relays(
+    relay: httpx.Client, kind: str
+) -> None:
+    response = relay.get(f"/relay/page/{kind}")
+    assert response.headers["content-type"].partition(";")[0] == "text/plain"
+    assert response.headers["content-security-policy"] == "sandbox; default-src 'none'"
+    assert response.headers["x-content-type-options"] == "nosniff"
+    assert response.content == b"<script>alert(document.cookie)</script>"
+
+
+def test_other_types_pass_through_sandboxed(relay: httpx.Client) -> None:
+    response = relay.get("/relay/sized")
+    assert response.headers["content-type"] == "application/octet-stream"
+    assert response.headers["content-security-policy"] == "sandbox; default-src 'none'"
+
+
 def test_header_policy_by_itself() -> None:
     assert request_headers([("Range", "bytes=1-"), ("Host", "here")]) == {
         "range": "bytes=1-",
@@ -303,6 +350,22 @@ def test_a_client_that_leaves_closes_the_upstream_request(
     assert ended.wait(3), "the upstream kept streaming to a relay whose client had left"
 
 
+def test_a_client_that_leaves_before_the_upstream_answers_frees_the_connection_at_once(
+    settings: Settings, upstream: tuple[Upstream, str]
+) -> None:
+    # One upstream connection, a read timeout far beyond the test: only the
+    # client leaving can free the connection the hanging request holds.
+    single = relay_settings(
+        settings, upstream[1], upstream_max_connections=1, upstream_connect_timeout=0.5
+    )
+    ended = upstream[0].ended["departed"]
+    with serve(create_app(single)) as url, httpx.Client(base_url=url, timeout=5) as client:
+        with pytest.raises(httpx.ReadTimeout):
+            httpx.get(f"{url}/relay/hang/departed", timeout=0.3)
+        assert ended.wait(3), "the upstream request outlived the client that made it"
+        assert client.get("/relay/echo/next").status_code == 200
+
+
 def test_requests_share_the_pooled_connection(relay: httpx.Client) -> None:
     ports = {relay.get("/relay/echo/pool").json()["port"] for _ in range(3)}
     assert len(ports) == 1
@@ -333,8 +396,10 @@ def test_a_down_upstream_is_a_502_that_names_no_credentials(
     down = relay_settings(settings, f"http://relay-user:hunter2@127.0.0.1:{port}/base")
     with serve(create_app(down)) as url:
         response = httpx.get(f"{url}/relay/anything", timeout=5)
+        metrics = httpx.get(f"{url}/metrics").text
     assert response.status_code == 502
     assert response.json() == {"detail": "the upstream is unreachable"}
+    assert 'relay_upstream_errors_total{error="ConnectError",stage="before_headers"} 1.0' in metrics
     assert f"ConnectError from http://127.0.0.1:{port}/base" in caplog.text
     assert "hunter2" not in response.text
     assert "hunter2" not in caplog.text

@@ -17,6 +17,7 @@ from starlette.types import Message
 from {{ cookiecutter.package_name }}.app import create_app
 from {{ cookiecutter.package_name }}.rows import seed
 from {{ cookiecutter.package_name }}.rows.feature import FORMATS
+from {{ cookiecutter.package_name }}.rows.formats.base import RowFormat
 from {{ cookiecutter.package_name }}.rows.seed import create_sample_database
 from {{ cookiecutter.package_name }}.rows.sources import postgres as postgres_source
 from {{ cookiecutter.package_name }}.rows.sources.base import Row, open_cursors
@@ -55,6 +56,21 @@ def busy_connections(url: str) -> list[str]:
             " AND state <> 'idle'"
         ).fetchall()
     return [str(state) for (state,) in rows]
+
+
+@pytest.mark.parametrize("row_format", FORMATS, ids=lambda row_format: row_format.suffix)
+def test_head_gives_the_headers_of_get_and_reads_no_row(
+    rows_client: httpx.Client, row_format: RowFormat
+) -> None:
+    path = f"/items.{row_format.suffix}?limit=5"
+    headers = {"Accept-Encoding": "identity"}
+    head = rows_client.head(path, headers=headers)
+    get = rows_client.get(path, headers=headers)
+    assert head.status_code == get.status_code == 200
+    assert head.content == b""
+    for name in ("content-type", "content-disposition"):
+        assert head.headers.get(name) == get.headers.get(name)
+    assert eventually(lambda: open_cursors() == 0)
 
 
 def seed_rows(url: str, rows: int) -> None:

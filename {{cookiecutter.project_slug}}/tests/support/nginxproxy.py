@@ -44,24 +44,27 @@ def nginx_binary() -> str:
     missing_service("nginx is not installed (apt-get install nginx): the proxy tests need it")
 
 
-def site_config(upstreams: Sequence[str], port: int) -> str:
-    """The shipped template with its placeholders filled in, as the nginx image does."""
+def site_config(upstreams: Sequence[str], port: int, files_root: Path) -> str:
+    """The shipped template with its placeholders filled in, as the nginx image does.
+
+    `files_root` is where nginx finds the files it sends itself (FILES_ROOT).
+    """
     first, second = upstreams
     text = Template(TEMPLATE.read_text()).safe_substitute(
-        NGINX_PORT=f"127.0.0.1:{port}", APP_1=first, APP_2=second
+        NGINX_PORT=f"127.0.0.1:{port}", APP_1=first, APP_2=second, FILES_ROOT=files_root
     )
     assert "${" not in text, "a placeholder of the nginx template was left unfilled"
     return text
 
 
 @contextmanager
-def nginx(upstreams: Sequence[str], folder: Path) -> Iterator[str]:
+def nginx(upstreams: Sequence[str], folder: Path, files_root: Path | None = None) -> Iterator[str]:
     """nginx on a free loopback port in front of two `host:port` upstreams; yield its URL."""
     binary = nginx_binary()
     folder.mkdir(parents=True, exist_ok=True)
     port = free_port()
     site = folder / "site.conf"
-    site.write_text(site_config(upstreams, port))
+    site.write_text(site_config(upstreams, port, (files_root or folder).resolve()))
     # Run as root, nginx would hand its workers to `nobody`, who cannot enter
     # the test's private temporary folder.
     user = "user root;\n" if os.geteuid() == 0 else ""

@@ -12,7 +12,11 @@ import pytest
 import uvicorn
 from starlette.types import ASGIApp
 
+from {{ cookiecutter.package_name }}.core.http_protocol import http_protocol
+from {{ cookiecutter.package_name }}.core.settings import ServerLimitsSettings
+
 from .nginxproxy import nginx
+from .settings import make_settings
 
 
 class _Server(uvicorn.Server):
@@ -43,11 +47,17 @@ class _Server(uvicorn.Server):
 
 
 @contextmanager
-def serve(app: ASGIApp) -> Iterator[str]:
-    """Run `app` under uvicorn on a free loopback port; yield its base URL."""
-    server = _Server(
-        uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="on")
+def serve(app: ASGIApp, limits: ServerLimitsSettings | None = None) -> Iterator[str]:
+    """Run `app` under uvicorn on a free loopback port; yield its base URL.
+
+    The server runs the service's own HTTP protocol, with `limits` (by
+    default the settings' defaults), as it is deployed.
+    """
+    protocol = http_protocol(limits or make_settings())
+    config = uvicorn.Config(
+        app, host="127.0.0.1", port=0, log_level="warning", lifespan="on", http=protocol
     )
+    server = _Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 10
@@ -72,10 +82,12 @@ class Proxied:
 
 
 @contextmanager
-def replicas_behind_nginx(apps: Sequence[ASGIApp], folder: Path) -> Iterator[Proxied]:
+def replicas_behind_nginx(
+    apps: Sequence[ASGIApp], folder: Path, files_root: Path | None = None
+) -> Iterator[Proxied]:
     """Serve two apps, then nginx in front of them with the project's config."""
     first, second = apps
     with serve(first) as one, serve(second) as two:
         addresses = [url.removeprefix("http://") for url in (one, two)]
-        with nginx(addresses, folder) as url:
+        with nginx(addresses, folder, files_root) as url:
             yield Proxied(url, (one, two))

@@ -1,13 +1,15 @@
 """One masker for every URL the service takes, so no password reaches a log, a reply or a report.
 
 Everything that shows a URL (settings' reprs, start-up and error lines,
-/healthz, the benchmark's report) goes through `mask`. It works on text that
+/healthz, the benchmark's report) goes through `mask`; every request's query
+string that is logged goes through `mask_query`. It works on text that
 is not a valid URL too, because a refused setting is shown with it; when a URL
 is ambiguous it masks more, never less.
 """
 
 import re
 from typing import Final
+from urllib.parse import unquote_plus
 
 from pydantic import SecretStr
 
@@ -20,6 +22,10 @@ _USER_SCHEMES: Final = frozenset({"postgres", "postgresql"})
 # A password given as a query parameter (libpq takes one): ...?password=secret&sslmode=require
 _PASSWORD_PARAMETER: Final = re.compile(r"(?i)([?&]password=)[^&#]*")
 _URL: Final = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://[^\s'\"<>]*")
+# Query parameters whose values are secrets, by name: `?token=...`, `?api_key=...`,
+# `?X-Amz-Signature=...`. A name that merely contains one of these words is masked
+# too: masking more is the safe side.
+_SECRET_NAME: Final = re.compile(r"(?i)token|key|secret|passw|sig|auth|session|credential|code")
 
 
 def mask(url: str) -> str:
@@ -46,6 +52,16 @@ def mask(url: str) -> str:
     shown = f"{user}:{HIDDEN}" if colon else HIDDEN
 {%- endif %}
     return f"{scheme}://{shown}@{location}"
+
+
+def mask_query(query: bytes) -> str:
+    """A raw query string, as text fit for a log line, with the values of secret names `***`."""
+    shown = []
+    for pair in query.decode("ascii", "backslashreplace").split("&"):
+        name, equals, _ = pair.partition("=")
+        secret = bool(equals) and _SECRET_NAME.search(unquote_plus(name)) is not None
+        shown.append(f"{name}={HIDDEN}" if secret else pair)
+    return "&".join(shown)
 
 
 def mask_text(text: str) -> str:

@@ -1,8 +1,8 @@
-"""What a feature gives the app: its routes, what it holds while the app runs, its health.
+"""What a feature gives the app: its routes, what it holds while the app runs, health, metrics.
 
 `create_app` builds each selected feature from the settings, enters their
 lifespans in order (leaving them in reverse), includes their routes and asks
-each for its part of /healthz. A feature is a subpackage with a `feature.py`
+each for its part of /healthz and /metrics. A feature is a subpackage with a `feature.py`
 whose `create(settings)` returns one of these.
 """
 
@@ -11,6 +11,7 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
 
 from fastapi import APIRouter, FastAPI
+from prometheus_client.registry import Collector
 
 Lifespan = Callable[[FastAPI], AbstractAsyncContextManager[None]]
 Health = Callable[[FastAPI], Mapping[str, str]]
@@ -30,3 +31,5 @@ class Feature:
     lifespan: Lifespan = holds_nothing
     # What it adds to /healthz; `{"status": "degraded", ...}` when a server it needs is away.
     health: Health | None = None
+    # What it adds to /metrics.
+    metrics: tuple[Collector, ...] = ()

@@ -12,34 +12,40 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager, nullcon
 from fastapi import FastAPI
 
 from ..core.feature import Feature
+from ..core.shutdown import running_server, stopping
 from .hub import EventHub, MemoryHub
+from .metrics import EventMetrics
 from .router import router
 from .settings import EventsSettings
-from .shutdown import running_server, stopping
 
 logger = logging.getLogger(__name__)
 
 
 def create(settings: EventsSettings) -> Feature:
-    """`GET`/`POST /events`, the hub on `app.state.hub`, and the broker's state in /healthz."""
+    """`GET`/`POST /events`, the hub on `app.state.hub`, the broker in /healthz and /metrics."""
+    metrics = EventMetrics()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        async with open_hub(settings) as hub:
-            app.state.hub = hub
+        async with open_hub(settings, metrics) as hub:
+            app.state.hub = metrics.hub = hub
             yield
 
     return Feature(
-        router=router(settings), lifespan=lifespan, health=lambda app: health(app.state.hub)
+        router=router(settings, metrics),
+        lifespan=lifespan,
+        health=lambda app: health(app.state.hub),
+        metrics=(metrics,),
     )
 
 
 @asynccontextmanager
-async def open_hub(settings: EventsSettings) -> AsyncIterator[EventHub]:
+async def open_hub(settings: EventsSettings, metrics: EventMetrics) -> AsyncIterator[EventHub]:
     """The app's hub while it runs; its streams end as soon as uvicorn begins to stop."""
     async with _broker_hub(settings) as hub:
         server = running_server()
-        watcher = asyncio.create_task(_close_after(stopping(server), hub)) if server else None
+        closing = _close_after(stopping(server), hub, metrics) if server else None
+        watcher = asyncio.create_task(closing) if closing else None
         if watcher is None:
             logger.info("not under uvicorn's signal handling: streams end at the lifespan shutdown")
         try:
@@ -48,6 +54,7 @@ async def open_hub(settings: EventsSettings) -> AsyncIterator[EventHub]:
             if watcher is not None:
                 watcher.cancel()
                 await asyncio.gather(watcher, return_exceptions=True)
+            metrics.closing = True
             await hub.close()
 
 
@@ -68,6 +75,7 @@ def _broker_hub(settings: EventsSettings) -> AbstractAsyncContextManager[EventHu
     return open_redis_hub(settings)
 
 
-async def _close_after(event: Awaitable[None], hub: EventHub) -> None:
+async def _close_after(event: Awaitable[None], hub: EventHub, metrics: EventMetrics) -> None:
     await event
+    metrics.closing = True
     await hub.close()

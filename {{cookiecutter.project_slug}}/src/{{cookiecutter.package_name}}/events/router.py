@@ -10,6 +10,7 @@ on `app.state.hub`.
 import json
 import logging
 import secrets
+from collections.abc import AsyncGenerator
 from typing import Annotated, Final
 
 from fastapi import APIRouter, Depends, Header, HTTPException, Request, status
@@ -18,7 +19,11 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, ConfigDict, Field, JsonValue, SecretStr, field_validator
 from starlette.responses import Response, StreamingResponse
 
+from ..core.access import SIGNED_PARAMETER, UNAUTHORIZED, access_of, reader, signed_reader
+from ..core.limits import BUSY, stream_slot
+from ..core.observe import StreamRecord, stream_record
 from .hub import RESET_EVENT, BrokerUnavailableError, EventHub
+from .metrics import EventMetrics
 from .settings import EventsSettings
 from .sse import MEDIA_TYPE
 from .stream import EventStreamResponse, event_frames
@@ -27,6 +32,8 @@ logger = logging.getLogger(__name__)
 
 # Letters, digits and `_.-`: nothing that could end a line or a field of the frame.
 EVENT_NAME: Final = r"^[A-Za-z][A-Za-z0-9_.-]{0,63}$"
+# What signed stream tokens are made for: they open GET /events alone.
+STREAM_PURPOSE: Final = "GET /events"
 # Bounds the history's memory: at most SSE_HISTORY events of this size.
 MAX_EVENT_BYTES: Final = 64 * 1024
 
@@ -70,6 +77,13 @@ class Published(BaseModel):
     subscribers: int = Field(description="Open streams on this process it was queued for.")
 
 
+class StreamToken(BaseModel):
+    """A token that opens GET /events, and nothing else, for a while."""
+
+    access_token: str = Field(description=f"Pass it as ?{SIGNED_PARAMETER}= to GET /events.")
+    expires_in: int = Field(description="Seconds it is good for (STREAM_TOKEN_SECONDS).")
+
+
 def authorize(token: SecretStr | None, credentials: HTTPAuthorizationCredentials | None) -> None:
     """Let the holder of the publish token through; refuse everyone when none is set."""
     if token is None:
@@ -94,7 +108,29 @@ def current_hub(request: Request) -> EventHub:
     return hub
 
 
-def router(settings: EventsSettings) -> APIRouter:
+async def observed(
+    frames: AsyncGenerator[bytes, None], record: StreamRecord | None, metrics: EventMetrics
+) -> AsyncGenerator[bytes, None]:
+    """`frames`, counting the events sent; a stream the hub ends was dropped, or is shutting down.
+
+    The hub ends a stream only when the server stops or when the subscriber
+    fell too far behind; a stream the client leaves is closed before its end.
+    """
+    try:
+        async for frame in frames:
+            if record is not None and frame.startswith(b"id:"):
+                record.count("event", 1)
+            yield frame
+    finally:
+        await frames.aclose()
+    dropped = not metrics.closing
+    if dropped:
+        metrics.dropped += 1
+    if record is not None:
+        record.reason = "dropped" if dropped else "shutdown"
+
+
+def router(settings: EventsSettings, metrics: EventMetrics) -> APIRouter:
     """`GET /events` and `POST /events`."""
     api = APIRouter(tags=["events"])
     bearer = HTTPBearer(auto_error=False, description="The server's PUBLISH_TOKEN.")
@@ -106,6 +142,7 @@ def router(settings: EventsSettings) -> APIRouter:
 
     @api.get(
         "/events",
+        dependencies=[Depends(signed_reader(STREAM_PURPOSE)), Depends(stream_slot)],
         response_class=StreamingResponse,
         summary="Stream live events",
         responses={
@@ -115,10 +152,16 @@ def router(settings: EventsSettings) -> APIRouter:
                 f"An `event: {RESET_EVENT}` first means Last-Event-ID could not be resumed "
                 "from the history: what followed it may have been missed.",
                 "content": {MEDIA_TYPE: {"schema": {"type": "string"}}},
-            }
+            },
+            401: {
+                "description": f"{UNAUTHORIZED} A browser's EventSource, which cannot send "
+                f"headers, passes a token from POST /events/token as ?{SIGNED_PARAMETER}=."
+            },
+            503: {"description": BUSY},
         },
     )
     async def subscribe(
+        request: Request,
         hub: Annotated[EventHub, Depends(current_hub)],
         last_event_id: Annotated[
             str | None,
@@ -128,7 +171,19 @@ def router(settings: EventsSettings) -> APIRouter:
         frames = event_frames(
             hub, last_event_id, settings.sse_retry_ms, settings.sse_keepalive_seconds
         )
-        return EventStreamResponse(frames)
+        return EventStreamResponse(observed(frames, stream_record(request.scope), metrics))
+
+    @api.post(
+        "/events/token",
+        dependencies=[Depends(reader)],
+        summary="A short-lived token for GET /events, for clients that cannot send headers",
+        responses={401: {"description": UNAUTHORIZED}},
+    )
+    async def stream_token(request: Request) -> StreamToken:
+        """For a browser's EventSource: `new EventSource("/events?access_token=" + token)`."""
+        seconds = settings.stream_token_seconds
+        token = access_of(request).sign(STREAM_PURPOSE, seconds)
+        return StreamToken(access_token=token, expires_in=seconds)
 
     @api.post(
         "/events",
@@ -160,6 +215,7 @@ def router(settings: EventsSettings) -> APIRouter:
                 "the event broker is unavailable: nothing was published, try again shortly",
                 headers={"Retry-After": "1"},
             ) from None
+        metrics.published += 1
         return Published(id=event_id, subscribers=hub.subscribers)
 
     return api

@@ -14,6 +14,13 @@ class EventsSettings(BaseSettings):
         min_length=16,
         description="Bearer token POST /events requires; unset, publishing is refused.",
     )
+    stream_token_seconds: int = Field(
+        default=300,
+        ge=10,
+        le=86_400,
+        description="Seconds a token from POST /events/token opens GET /events?access_token= "
+        "(for EventSource, which cannot send headers) when API_TOKENS is set.",
+    )
     sse_history: int = Field(
         default=1000,
         ge=0,

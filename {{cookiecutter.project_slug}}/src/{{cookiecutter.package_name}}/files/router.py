@@ -22,10 +22,13 @@ from typing import Annotated, Final
 from urllib.parse import quote
 
 from anyio import to_thread
-from fastapi import APIRouter, HTTPException, Request
+from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi import Path as PathParameter
 from fastapi.responses import FileResponse, Response
 
+from ..core.access import UNAUTHORIZED, reader
+from ..core.limits import BUSY, stream_slot
+from .accel import accel_response
 from .settings import FilesSettings
 
 # A backslash (a separator on Windows) or a control character in a name.
@@ -140,11 +143,11 @@ def router(settings: FilesSettings) -> APIRouter:
         if found is None:
             raise HTTPException(status_code=404, detail="no such file")
         path, info = found
-        response = FileResponse(
-            path,
-            stat_result=info,
-            headers={"Content-Disposition": content_disposition(name.rpartition("/")[2])},
-        )
+        disposition = content_disposition(name.rpartition("/")[2])
+        if settings.files_accel_redirect:
+            return accel_response(settings.files_accel_redirect, root, path, disposition)
+        headers = {"Content-Disposition": disposition}
+        response = FileResponse(path, stat_result=info, headers=headers)
         response.chunk_size = settings.chunk_size
         etag = response.headers["etag"]
         if not_modified(request, etag, info.st_mtime):
@@ -158,6 +161,7 @@ def router(settings: FilesSettings) -> APIRouter:
             "/files/{name:path}",
             download,
             methods=[method],
+            dependencies=[Depends(reader), Depends(stream_slot)],
             summary="Download a file; Range requests resume it",
             response_class=FileResponse,
             responses={
@@ -167,8 +171,10 @@ def router(settings: FilesSettings) -> APIRouter:
                 },
                 206: {"description": "The ranges asked for (several as multipart/byteranges)."},
                 304: {"description": "The client's copy is current (conditional GET)."},
+                401: {"description": UNAUTHORIZED},
                 404: {"description": "No such file under FILES_DIR."},
                 416: {"description": "No range of the file was satisfiable."},
+                503: {"description": BUSY},
             },
         )
     return api

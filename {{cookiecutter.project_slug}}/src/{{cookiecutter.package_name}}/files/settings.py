@@ -1,4 +1,4 @@
-"""The downloads' settings: which directory is served."""
+"""The downloads' settings: which directory is served, and whether nginx sends the bytes."""
 
 from pathlib import Path
 
@@ -13,4 +13,10 @@ class FilesSettings(PieceSettings):
     files_dir: Path = Field(
         default=Path("files"),
         description="Directory served at /files/; a relative path starts at the working directory.",
+    )
+    files_accel_redirect: str = Field(
+        default="",
+        pattern=r"^(/([A-Za-z0-9._~-]+/)+)?$",
+        description="Behind nginx: the internal location nginx serves FILES_DIR from (/_files/ "
+        "in the shipped config), so nginx sends the bytes; empty, the service sends them.",
     )

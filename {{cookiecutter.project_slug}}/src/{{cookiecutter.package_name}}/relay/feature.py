@@ -8,4 +8,4 @@ from .settings import RelaySettings
 def create(settings: RelaySettings) -> Feature:
     """`GET /relay/{path}`, with one client (one connection pool) for the app's lifetime."""
     relay = Relay(settings)
-    return Feature(router=router(relay), lifespan=relay.lifespan)
+    return Feature(router=router(relay), lifespan=relay.lifespan, metrics=(relay.metrics,))

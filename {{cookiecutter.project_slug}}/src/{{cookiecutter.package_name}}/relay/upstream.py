@@ -47,6 +47,13 @@ RESPONSE_HEADERS: Final = frozenset(
         "vary",
     }
 )
+# Documents a browser would render, scripts and all, as a page of this
+# service's origin: relayed as plain text instead (see `response_headers`).
+ACTIVE_TYPES: Final = frozenset(
+    {"text/html", "application/xhtml+xml", "image/svg+xml", "text/xml", "application/xml"}
+)
+# Whatever the type, a relayed document may run nothing and reach nothing.
+SANDBOX: Final = "sandbox; default-src 'none'"
 # RFC 3986 characters that may stand unescaped in a path, and in a query ("%"
 # too: the query is passed on with its escapes as the client wrote them).
 _PATH_SAFE: Final = "/!$&'()*+,;=:@-._~"
@@ -99,6 +106,22 @@ def pick(headers: Iterable[tuple[str, str]], allowed: frozenset[str]) -> dict[st
         if key in allowed and key not in dropped:
             picked[key] = f"{picked[key]}, {value}" if key in picked else value
     return picked
+
+
+def response_headers(upstream: Iterable[tuple[str, str]]) -> dict[str, str]:
+    """Headers for the client, from the upstream's.
+
+    The upstream's pages must not become this service's: an HTML, SVG or XML
+    type is replaced by `text/plain` (its charset kept), and every response
+    carries a Content-Security-Policy that sandboxes it.
+    """
+    headers = pick(upstream, RESPONSE_HEADERS)
+    media_type, _, parameters = headers.get("content-type", "").partition(";")
+    media_type = media_type.strip().lower()
+    if media_type in ACTIVE_TYPES or media_type.endswith("+xml"):
+        headers["content-type"] = "text/plain" + (f";{parameters}" if parameters else "")
+    headers["content-security-policy"] = SANDBOX
+    return headers
 
 
 def request_headers(client: Iterable[tuple[str, str]]) -> dict[str, str]:

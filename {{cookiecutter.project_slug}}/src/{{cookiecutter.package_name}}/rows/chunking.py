@@ -40,6 +40,7 @@ async def rechunk(
             if not buffer:
                 deadline = loop.time() + flush_interval
             buffer += data
+            del data  # the buffer has the bytes: hold them once while pieces wait to be sent
             while len(buffer) >= size:
                 yield bytes(memoryview(buffer)[:size])
                 del buffer[:size]

@@ -10,18 +10,22 @@ knows which database the rows come from.
 import logging
 from collections.abc import AsyncGenerator, Callable, Sequence
 from functools import partial
+from itertools import product
 from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Query
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import Response, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 
+from ..core.access import UNAUTHORIZED, reader
+from ..core.limits import BUSY, stream_slot
+from ..core.observe import StreamRecord, stream_record
 from ..core.streaming import PieceResponse
 from .chunking import rechunk
 from .datasets import Dataset
 from .formats.base import RowFormat, framed
 from .settings import RowsSettings
-from .sources.base import MAX_ID, DatabaseError, RowSource, RowStream
+from .sources.base import MAX_ID, Batch, DatabaseError, RowSource, RowStream
 
 logger = logging.getLogger(__name__)
 
@@ -52,40 +56,61 @@ def router(
     datasets: Sequence[Dataset],
     formats: Sequence[RowFormat],
 ) -> APIRouter:
-    """A GET route `/<dataset>.<suffix>` for each dataset and format."""
+    """`GET` and `HEAD /<dataset>.<suffix>` for each dataset and format."""
     api = APIRouter(tags=["rows"])
-    for dataset in datasets:
-        for row_format in formats:
-            api.add_api_route(
-                f"/{dataset.name}.{row_format.suffix}",
-                _endpoint(settings, source, dataset, row_format),
-                methods=["GET"],
-                name=f"{dataset.name}_{row_format.suffix}",
-                summary=f"Stream {dataset.name} as {row_format.suffix.upper()}",
-                response_class=StreamingResponse,
-                responses={
-                    200: {
-                        "description": f"Rows of {dataset.name} in key order, streamed.",
-                        "content": {
-                            row_format.media_type: {"schema": row_format.schema(dataset.model)}
-                        },
+    for dataset, row_format, method in product(datasets, formats, ("GET", "HEAD")):
+        # One route per method, so each has its own OpenAPI operation id.
+        api.add_api_route(
+            f"/{dataset.name}.{row_format.suffix}",
+            _endpoint(settings, source, dataset, row_format),
+            methods=[method],
+            dependencies=[Depends(reader), Depends(stream_slot)],
+            name=f"{dataset.name}_{row_format.suffix}{'' if method == 'GET' else '_head'}",
+            summary=f"Stream {dataset.name} as {row_format.suffix.upper()}"
+            + ("" if method == "GET" else " (headers only)"),
+            response_class=StreamingResponse,
+            responses={
+                200: {
+                    "description": f"Rows of {dataset.name} in key order, streamed.",
+                    "content": {
+                        row_format.media_type: {"schema": row_format.schema(dataset.model)}
                     },
-                    503: {"description": "The database could not be read."},
                 },
-            )
+                401: {"description": UNAUTHORIZED},
+                503: {"description": f"The database could not be read, or: {BUSY}"},
+            },
+        )
     return api
 
 
 def body(
-    rows: RowStream, dataset: Dataset, row_format: RowFormat, settings: RowsSettings
+    rows: RowStream,
+    dataset: Dataset,
+    row_format: RowFormat,
+    settings: RowsSettings,
+    record: StreamRecord | None = None,
 ) -> AsyncGenerator[bytes, None]:
-    """The bytes of one export, in pieces of CHUNK_SIZE: what a response sends."""
-    encoded = rows.encoded(partial(row_format.encode, dataset.columns))
+    """The bytes of one export, in pieces of CHUNK_SIZE: what a response sends.
+
+    With a `record`, the rows are counted into it as they are encoded.
+    """
+    encode = partial(row_format.encode, dataset.columns)
+    encoded = rows.encoded(encode if record is None else _counting(encode, record))
     return rechunk(
         framed(row_format, dataset.columns, encoded),
         settings.chunk_size,
         settings.flush_interval,
     )
+
+
+def _counting(encode: Callable[[Batch], bytes], record: StreamRecord) -> Callable[[Batch], bytes]:
+    """`encode`, counting each batch's rows into `record` (one batch at a time, in any thread)."""
+
+    def counted(batch: Batch) -> bytes:
+        record.count("row", len(batch))
+        return encode(batch)
+
+    return counted
 
 
 def _endpoint(
@@ -94,19 +119,22 @@ def _endpoint(
     filename = f"{dataset.name}.{row_format.suffix}"
     headers = {"Content-Disposition": f'attachment; filename="{filename}"'}
 
-    async def export(query: Annotated[ExportQuery, Query()]) -> Response:
+    async def export(query: Annotated[ExportQuery, Query()], request: Request) -> Response:
+        # HEAD: the headers a GET would get, from a query that reads no row but
+        # still finds out whether the database answers (the server sends no body).
+        limit = 0 if request.method == "HEAD" else query.limit
         try:
             rows = await source.open_rows(
                 dataset,
                 after_id=query.after_id,
-                limit=query.limit,
+                limit=limit,
                 batch_size=settings.batch_size,
             )
         except DatabaseError as error:
             logger.exception("cannot read %s from %s", dataset.name, source.location)
             raise HTTPException(status_code=503, detail="the database could not be read") from error
         return PieceResponse(
-            body(rows, dataset, row_format, settings),
+            body(rows, dataset, row_format, settings, stream_record(request.scope)),
             label=filename,
             media_type=row_format.media_type,
             headers=headers if row_format.attachment else None,

@@ -35,3 +35,9 @@ async def stopping(server: uvicorn.Server) -> None:
     """Return once `server` has been asked to exit."""
     while not server.should_exit:
         await asyncio.sleep(POLL_SECONDS)
+
+
+def is_stopping() -> bool:
+    """Whether the uvicorn server of this process has been asked to exit."""
+    server = running_server()
+    return server is not None and server.should_exit
