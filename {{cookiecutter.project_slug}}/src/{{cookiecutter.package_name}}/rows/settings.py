@@ -97,7 +97,7 @@ class RowsSettings(PieceSettings):
         default=1000,
         ge=0,
         le=10_000_000,
-        description="Rows of sample data created on first start when the database is missing.",
+        description="Rows of the sample database made on a fresh checkout (DATABASE_URL unset).",
     )
     batch_size: int = Field(
         default=2000,

@@ -22,7 +22,8 @@ sample rows, PostgreSQL on the same 2 cores, wall seconds (client CPU):
 
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Callable
+import re
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from typing import Any, TypeVar
 
@@ -36,7 +37,7 @@ from ...core.credentials import mask
 from ..datasets import ITEMS, Dataset
 from ..seed import sample_rows
 from ..settings import RowsSettings
-from .base import Batch, DatabaseError, count_stream
+from .base import Batch, DatabaseError, StartupError, count_stream
 
 T = TypeVar("T")
 Connection = psycopg.AsyncConnection[tuple[Any, ...]]
@@ -61,6 +62,9 @@ _SAMPLE_COLUMNS = sql.SQL(
 _SAMPLE_TYPES = ("int8", "text", "text", "float8", "int8", "text", "text")
 # Seeds of one database take turns on this transaction-scoped advisory lock.
 _SEED_LOCK = 0x6974656D73
+# libpq's words when the server answers that DATABASE_URL's database is not there.
+_NO_DATABASE = re.compile(r'database "[^"]*" does not exist')
+_PACKAGE = __name__.partition(".")[0]
 
 logger = logging.getLogger(__name__)
 
@@ -173,6 +177,22 @@ async def _create_sample(connection: Connection, rows: int, *, replace: bool) ->
     return True
 
 
+def _missing(connection: psycopg.Connection[tuple[Any, ...]], dataset: Dataset) -> str | None:
+    """What `dataset` needs that the database lacks, said for a person; None if nothing."""
+    found = connection.execute(
+        "SELECT a.attname FROM pg_attribute a WHERE a.attrelid = to_regclass(%s)"
+        " AND a.attnum > 0 AND NOT a.attisdropped",
+        (dataset.table,),
+    ).fetchall()
+    if not found:
+        return f"dataset {dataset.name}: no table {dataset.table}"
+    names = {str(name).lower() for (name,) in found}
+    absent = [name for name in dataset.columns if name.lower() not in names]
+    if absent:
+        return f"dataset {dataset.name}: table {dataset.table} has no column {', '.join(absent)}"
+    return None
+
+
 class PostgresSource:
     """The PostgreSQL database DATABASE_URL names, through a pool of connections."""
 
@@ -186,13 +206,33 @@ class PostgresSource:
         """The URL, its password masked."""
         return mask(self._url)
 
+    def prepare(self, datasets: Sequence[Dataset]) -> None:
+        """Check every dataset's table and columns, if the server answers already.
+
+        A database that does not exist stops the service; one that does not
+        answer yet is no reason not to start: row requests get a 503 until it
+        does, and the pool keeps trying.
+        """
+        timeout = self._settings.database_connect_timeout
+        try:
+            with psycopg.connect(self._url, connect_timeout=timeout) as connection:
+                problems = [found for one in datasets if (found := _missing(connection, one))]
+        except psycopg.Error as error:
+            if _NO_DATABASE.search(str(error)):
+                msg = f"DATABASE_URL={self.location}: the server has no such database"
+                raise StartupError(msg) from error
+            first = str(error).strip().partition("\n")[0]
+            logger.warning("cannot reach %s at start (%s): not checked", self.location, first)
+            return
+        if problems:
+            msg = f"{'; '.join(problems)} in {self.location}"
+            if any(one.table == ITEMS.table for one in datasets):
+                msg += f" (the sample table: `python -m {_PACKAGE} seed` makes it)"
+            raise StartupError(msg)
+
     @asynccontextmanager
     async def running(self) -> AsyncIterator[None]:
-        """Open the pool (connecting in the background) and create the sample table if missing.
-
-        A database that does not answer yet is no reason not to start: row
-        requests get a 503 until it does, and the pool keeps trying.
-        """
+        """Open the pool, connecting in the background, and close it at the end."""
         settings = self._settings
         pool: Pool = AsyncConnectionPool(
             self._url,
@@ -208,27 +248,10 @@ class PostgresSource:
         await pool.open()
         self._pool = pool
         try:
-            await self._ensure_sample(pool)
             yield
         finally:
             self._pool = None
             await pool.close()
-
-    async def _ensure_sample(self, pool: Pool) -> None:
-        rows = self._settings.sample_rows
-        try:
-            async with pool.connection() as connection:
-                created = await _create_sample(connection, rows, replace=False)
-        except psycopg.Error as error:
-            logger.warning("cannot reach %s at start: %s", self.location, error)
-            return
-        if created:
-            logger.info(
-                "no %s table in %s: created it with %d sample rows",
-                ITEMS.table,
-                self.location,
-                rows,
-            )
 
     async def open_rows(
         self, dataset: Dataset, *, after_id: int, limit: int | None, batch_size: int
@@ -255,13 +278,13 @@ class PostgresSource:
             raise
         return PostgresRows(pool, connection, cursor, first, batch_size)
 
-    async def seed(self, rows: int) -> None:
-        """Replace the sample table with `rows` rows, on a connection of its own."""
+    async def seed(self, rows: int, *, replace: bool = True) -> bool:
+        """Create or replace the sample table, on a connection of its own; others stay."""
         timeout = self._settings.database_connect_timeout
         try:
             async with await psycopg.AsyncConnection.connect(
                 self._url, connect_timeout=timeout
             ) as connection:
-                await _create_sample(connection, rows, replace=True)
+                return await _create_sample(connection, rows, replace=replace)
         except psycopg.Error as error:
             raise DatabaseError(str(error)) from error
