@@ -23,11 +23,15 @@ PYTHON = "3.11"  # the oldest Python the generated project supports
 # `redis` extras are what the container installs for rows and events).
 BASE = ["fastapi>=0.165,<1", "pydantic-settings>=2.16,<3", "uvicorn[standard]>=0.54,<1"]
 OPTIONS: dict[str, list[str]] = {
-    "cookiecutter.format_jsonl or cookiecutter.format_json": ["orjson>=3.13,<4"],
     "cookiecutter.format_relay": ["httpx>=0.28,<1"],
     'cookiecutter.compression == "br"': ["brotli>=1.2,<2"],
     'cookiecutter.compression == "zstd"': ["zstandard>=0.25,<1"],
-    "rows": ["psycopg[binary,pool]>=3.2,<4"],
+    "rows": [
+        "adbc-driver-sqlite>=1.13,<2",
+        "polars>=2.1,<3",
+        "pyarrow>=26,<27",
+        "psycopg[binary,pool]>=3.2,<4",
+    ],
     "cookiecutter.format_sse": ["redis>=8.1,<9"],
 }
 HEADER = """\

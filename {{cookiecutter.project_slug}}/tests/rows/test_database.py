@@ -26,9 +26,9 @@ from {{ cookiecutter.package_name }}.rows.sources.base import Row, open_cursors
 from {{ cookiecutter.package_name }}.rows.sources.factory import row_source
 
 from tests.support.databases import postgres_database, sqlite_url
-from tests.support.rowcontract import database_rows
 from tests.support.servers import serve
 from tests.support.settings import make_settings
+from tests.support.wire import database_rows
 
 PATH = f"/items.{FORMATS[0].suffix}"
 BIG = 20_000
@@ -276,7 +276,7 @@ def test_seed_replaces_the_sample_table_and_leaves_the_others(
             connection.execute("INSERT INTO orders VALUES (1, '9.99')")
     seed_rows(url, 10)
     seed_rows(url, 20)
-    assert [row[0] for row in database_rows(url)] == list(range(1, 21))
+    assert [row[0] for row in database_rows(url, ITEMS)] == list(range(1, 21))
     assert query(url, "SELECT id, total FROM orders") == [(1, "9.99")]
 
 
@@ -372,7 +372,7 @@ def test_an_interrupted_seed_leaves_the_old_table_whole(
         monkeypatch.setattr(seed, "sample_rows", failing)
         with pytest.raises(OSError, match="disk full"):
             create_sample_database(path, 100)
-        assert [row[0] for row in database_rows(sqlite_url(path))] == list(range(1, 11))
+        assert [row[0] for row in database_rows(sqlite_url(path), ITEMS)] == list(range(1, 11))
         assert query(sqlite_url(path), "SELECT name FROM sqlite_master") == [("items",)]
         assert [p.name for p in tmp_path.iterdir()] == ["items.db"]
         return
@@ -382,7 +382,7 @@ def test_an_interrupted_seed_leaves_the_old_table_whole(
     monkeypatch.setattr(postgres_source, "sample_rows", failing)
     with pytest.raises(OSError, match="disk full"):
         asyncio.run(seed_postgres(100))
-    assert [row[0] for row in database_rows(url)] == list(range(1, 11))
+    assert [row[0] for row in database_rows(url, ITEMS)] == list(range(1, 11))
     with psycopg.connect(url) as connection:
         tables = connection.execute(
             "SELECT tablename FROM pg_tables WHERE schemaname = 'public'"

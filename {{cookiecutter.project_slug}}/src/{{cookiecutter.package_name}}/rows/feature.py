@@ -11,6 +11,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from ..core.feature import Feature
+from .columns import DeclarationError
 from .datasets import DATASETS
 from .formats import {{ formats | sort | join(", ") }}
 from .router import router
@@ -39,8 +40,10 @@ def create(settings: RowsSettings) -> Feature:
     """
     source = row_source(settings)
     try:
+        for dataset in DATASETS:
+            dataset.check()
         source.prepare(DATASETS)
-    except StartupError as error:
+    except (DeclarationError, StartupError) as error:
         raise SystemExit(f"cannot serve rows: {error}") from None
 
     @asynccontextmanager

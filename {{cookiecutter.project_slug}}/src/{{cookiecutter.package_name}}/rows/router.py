@@ -9,19 +9,19 @@ knows which database the rows come from.
 
 import logging
 from collections.abc import AsyncGenerator, Callable, Sequence
-from functools import partial
 from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Query
 from fastapi.responses import Response, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 
+from ..core.credentials import mask_text
 from ..core.streaming import PieceResponse
 from .chunking import rechunk
 from .datasets import Dataset
 from .formats.base import RowFormat, framed
 from .settings import RowsSettings
-from .sources.base import MAX_ID, DatabaseError, RowSource, RowStream
+from .sources.base import MAX_ID, DatabaseError, RowSource, RowStream, UnfitValueError
 
 logger = logging.getLogger(__name__)
 
@@ -66,10 +66,9 @@ def router(
                 responses={
                     200: {
                         "description": f"Rows of {dataset.name} in key order, streamed.",
-                        "content": {
-                            row_format.media_type: {"schema": row_format.schema(dataset.model)}
-                        },
+                        "content": {row_format.media_type: {"schema": row_format.schema(dataset)}},
                     },
+                    500: {"description": "A stored value does not fit its declared type."},
                     503: {"description": "The database could not be read."},
                 },
             )
@@ -80,7 +79,7 @@ def body(
     rows: RowStream, dataset: Dataset, row_format: RowFormat, settings: RowsSettings
 ) -> AsyncGenerator[bytes, None]:
     """The bytes of one export, in pieces of CHUNK_SIZE: what a response sends."""
-    encoded = rows.encoded(partial(row_format.encode, dataset.columns))
+    encoded = rows.encoded(row_format.encode)
     return rechunk(
         framed(row_format, dataset.columns, encoded),
         settings.chunk_size,
@@ -103,8 +102,13 @@ def _endpoint(
                 batch_size=settings.batch_size,
             )
         except DatabaseError as error:
-            logger.exception("cannot read %s from %s", dataset.name, source.location)
+            shown = mask_text(str(error))
+            logger.error("cannot read %s from %s: %s", dataset.name, source.location, shown)
+            logger.debug("what the database said", exc_info=True)
             raise HTTPException(status_code=503, detail="the database could not be read") from error
+        except UnfitValueError as error:
+            logger.error("%s", error)  # an expected failure: the line says it all
+            raise HTTPException(status_code=500, detail=error.public) from error
         return PieceResponse(
             body(rows, dataset, row_format, settings),
             label=filename,

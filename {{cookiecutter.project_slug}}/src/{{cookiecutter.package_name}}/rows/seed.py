@@ -4,6 +4,7 @@ import sqlite3
 from collections.abc import Iterator
 from contextlib import closing
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
 
 from .datasets import ITEMS
@@ -28,29 +29,42 @@ NOTES = (
 _EPOCH = datetime(2024, 1, 1, tzinfo=UTC)
 # Seconds a seed waits for the write lock (an export reading, another seed).
 SEED_WAIT = 60.0
+# SQLite has no decimal, boolean or timestamp storage: exact decimals are text
+# (a REAL or NUMERIC column would turn 0.10 into a binary float), booleans 0 or
+# 1, timestamps ISO 8601 text with their offset. STRICT: SQLite itself refuses
+# a value of another storage class, so the service need not check them.
 SAMPLE_COLUMNS = """
     id INTEGER PRIMARY KEY,
     name TEXT NOT NULL,
     category TEXT NOT NULL,
-    price REAL NOT NULL,
+    price TEXT NOT NULL,
     quantity INTEGER NOT NULL,
+    in_stock INTEGER NOT NULL,
     created_at TEXT NOT NULL,
     note TEXT
 """
 
 
 def sample_rows(count: int) -> Iterator[Row]:
-    """Rows 1..count; the same count always gives the same rows."""
+    """Rows 1..count, typed as the `Item` model says; the same count gives the same rows."""
     for row_id in range(1, count + 1):
         yield (
             row_id,
             f"Item {row_id}",
             CATEGORIES[row_id % len(CATEGORIES)],
-            (row_id * 7919 % 100_000) / 100,
+            Decimal(row_id * 7919 % 100_000).scaleb(-2),
             row_id * 31 % 1000,
-            (_EPOCH + timedelta(seconds=row_id * 37)).isoformat(),
+            row_id % 3 != 0,
+            _EPOCH + timedelta(seconds=row_id * 37, microseconds=row_id % 4 * 250_000),
             NOTES[row_id % len(NOTES)],
         )
+
+
+def _stored(row: Row) -> Row:
+    """A sample row as SQLite stores it: exact decimals and timestamps as text."""
+    row_id, name, category, price, quantity, in_stock, created_at, note = row
+    stored = (str(price), quantity, int(in_stock), created_at.isoformat())
+    return (row_id, name, category, *stored, note)
 
 
 def create_sample_database(path: Path, rows: int, *, replace: bool = True) -> bool:
@@ -72,11 +86,11 @@ def create_sample_database(path: Path, rows: int, *, replace: bool = True) -> bo
                 connection.execute("ROLLBACK")
                 return False
             connection.execute(f"DROP TABLE IF EXISTS {ITEMS.table}")
-            connection.execute(f"CREATE TABLE {ITEMS.table} ({SAMPLE_COLUMNS})")
+            connection.execute(f"CREATE TABLE {ITEMS.table} ({SAMPLE_COLUMNS}) STRICT")
             marks = ", ".join("?" * len(ITEMS.columns))
             connection.executemany(
                 f"INSERT INTO {ITEMS.table} VALUES ({marks})",  # noqa: S608 - names from code
-                sample_rows(rows),
+                map(_stored, sample_rows(rows)),
             )
             connection.execute("COMMIT")
         except BaseException:

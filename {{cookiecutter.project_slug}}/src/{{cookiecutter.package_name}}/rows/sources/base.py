@@ -6,12 +6,16 @@ database is a module beside this one, and `factory.row_source` picks one.
 
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import AbstractAsyncContextManager
-from typing import Any, Protocol, TypeVar
+from typing import Any, Protocol, TypeAlias, TypeVar
+
+import pyarrow as pa
 
 from ..datasets import Dataset
 
 Row = tuple[Any, ...]
-Batch = list[Row]
+# Rows travel as Arrow record batches in the dataset's schema: one array per
+# column, never a Python object per value.
+Batch: TypeAlias = pa.RecordBatch
 T = TypeVar("T")
 
 # Both databases store keys in 64 bits; a larger keyset value cannot be bound.
@@ -22,6 +26,20 @@ _open_streams = 0
 
 class DatabaseError(Exception):
     """The rows could not be read before the response started: a 503, never an empty 200."""
+
+
+class UnfitValueError(Exception):
+    """A stored value that does not fit its column's declared type: reported, never coerced.
+
+    `str()` is the whole story, for the log; `public` names the place only, for a client.
+    """
+
+    def __init__(self, dataset: Dataset, column: str, key: object, found: str) -> None:
+        self.public = (
+            f"stored data does not fit dataset {dataset.name}: "
+            f"column {column} at {dataset.key} {key}"
+        )
+        super().__init__(f"{self.public} holds {found}")
 
 
 class StartupError(Exception):

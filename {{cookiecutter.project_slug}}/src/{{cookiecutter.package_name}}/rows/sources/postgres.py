@@ -2,22 +2,16 @@
 
 Connections come from a psycopg pool opened and closed with the app. Each
 export declares a cursor in a transaction of its own and fetches BATCH_SIZE
-rows at a time, so neither side ever holds the whole result.
+rows at a time, so neither side ever holds the whole result. Each batch is
+made into Arrow arrays of the dataset's declared types (`columnar`), so the
+same formats write the same bytes as from SQLite.
 
-The rows go through the same Python encoders as SQLite's, so the same rows
-give the same bytes from either database. PostgreSQL can encode on its side,
-but not to the same bytes, and not faster where it counts. Measured on 1M
-sample rows, PostgreSQL on the same 2 cores, wall seconds (client CPU):
-
-- CSV: cursor + `csv` 2.2 (2.0); `COPY (SELECT ...) TO STDOUT (FORMAT csv,
-  HEADER)` 1.4 (1.3), but it ends lines with LF, quotes an empty string
-  (`""`, to tell it from NULL) and writes 919.0 as `919`.
-- JSON Lines: cursor + orjson 1.4 (1.2); `row_to_json` through COPY 1.9
-  (1.4), through a cursor 2.2 (0.8); and it writes 919.0 as `919` too.
-- Encoding on the event loop against in a worker thread, 3 exports at once:
-  CSV 6.0 against 7.4 s, JSON Lines 3.7 against 4.7 s. psycopg already
-  fetches on the loop, and the encoders hold the GIL, so a thread hop only
-  adds its own cost; a 2000-row batch keeps the loop for 1 to 2.5 ms.
+psycopg builds a Python object per value, which ADBC's PostgreSQL driver does
+not; that driver was measured against this path (BENCHMARKS.md) but has no
+async connection pool, and its reads block a thread for the whole COPY it runs
+underneath, so a client that leaves cannot end the query at once: this path
+keeps the pool, the 503 after DATABASE_POOL_TIMEOUT and the release of the
+connection the moment a client leaves.
 """
 
 import contextlib
@@ -29,15 +23,18 @@ from typing import Any, TypeVar
 
 import anyio
 import psycopg
+import pyarrow as pa
 from psycopg import sql
 from psycopg.pq import TransactionStatus
 from psycopg_pool import AsyncConnectionPool
 
 from ...core.credentials import mask
+from ..columns import Kind
 from ..datasets import ITEMS, Dataset
 from ..seed import sample_rows
 from ..settings import RowsSettings
-from .base import Batch, DatabaseError, StartupError, count_stream
+from .base import Batch, DatabaseError, Row, StartupError, count_stream
+from .conform import conform
 
 T = TypeVar("T")
 Connection = psycopg.AsyncConnection[tuple[Any, ...]]
@@ -46,37 +43,63 @@ Pool = AsyncConnectionPool[Connection]
 
 # How long releasing a connection may wait for the server to end its transaction.
 RELEASE_SECONDS = 5.0
-# The sample table mirrors the `Item` model, so its rows are the SQLite sample's
-# to the byte: the timestamp is ISO 8601 text, as the model says.
+# The sample table in PostgreSQL's own types for the `Item` model.
 _SAMPLE_COLUMNS = sql.SQL(
     """
     id bigint NOT NULL,
     name text NOT NULL,
     category text NOT NULL,
-    price double precision NOT NULL,
+    price numeric(10, 2) NOT NULL,
     quantity bigint NOT NULL,
-    created_at text NOT NULL,
+    in_stock boolean NOT NULL,
+    created_at timestamptz NOT NULL,
     note text
     """
 )
-_SAMPLE_TYPES = ("int8", "text", "text", "float8", "int8", "text", "text")
+_SAMPLE_TYPES = ("int8", "text", "text", "numeric", "int8", "bool", "timestamptz", "text")
 # Seeds of one database take turns on this transaction-scoped advisory lock.
 _SEED_LOCK = 0x6974656D73
 # libpq's words when the server answers that DATABASE_URL's database is not there.
 _NO_DATABASE = re.compile(r'database "[^"]*" does not exist')
 _PACKAGE = __name__.partition(".")[0]
+# The PostgreSQL types each declared type is read from, exactly (pg_type names).
+READS: dict[Kind, tuple[str, ...]] = {
+    Kind.INTEGER: ("int8", "int4", "int2"),
+    Kind.FLOAT: ("float8", "float4"),
+    Kind.DECIMAL: ("numeric", "int8", "int4", "int2"),
+    Kind.BOOLEAN: ("bool",),
+    Kind.TEXT: ("text", "varchar", "bpchar"),
+    Kind.TIMESTAMPTZ: ("timestamptz",),
+    Kind.TIMESTAMP: ("timestamp",),
+    Kind.DATE: ("date",),
+}
 
 logger = logging.getLogger(__name__)
+
+
+def columnar(dataset: Dataset, rows: list[Row]) -> Batch:
+    """Rows from psycopg as a batch in the dataset's types, or `UnfitValueError`."""
+    arrays = []
+    by_column = zip(*rows, strict=True) if rows else [()] * len(dataset.fields)
+    for column, values in zip(dataset.fields, by_column, strict=True):
+        try:
+            arrays.append(pa.array(values, type=column.arrow_type))
+        except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError, ValueError):
+            # As text, so that `conform` names the value that does not fit, and its key.
+            arrays.append(pa.array([None if v is None else str(v) for v in values], pa.string()))
+    return conform(dataset, arrays)
 
 
 class PostgresRows:
     """A declared cursor whose first batch is already in hand, on a pooled connection."""
 
-    def __init__(
+    def __init__(  # noqa: PLR0913 - what a stream holds
         self,
         pool: Pool,
         connection: Connection,
         cursor: Cursor,
+        *,
+        dataset: Dataset,
         first: Batch,
         batch_size: int,
     ) -> None:
@@ -84,7 +107,8 @@ class PostgresRows:
         self._pool = pool
         self._connection: Connection | None = connection
         self._cursor = cursor
-        self._first = first
+        self._dataset = dataset
+        self._first: Batch | None = first
         self._batch_size = batch_size
 
     async def batches(self) -> AsyncIterator[Batch]:
@@ -95,12 +119,13 @@ class PostgresRows:
     async def encoded(self, encode: Callable[[Batch], T]) -> AsyncIterator[T]:
         """`encode` of each batch, on the event loop (faster than a thread hop, see above)."""
         try:
-            batch, self._first = self._first, []
-            while batch:
+            batch, self._first = self._first, None
+            while batch is not None:
                 yield encode(batch)
-                if len(batch) < self._batch_size:
+                if batch.num_rows < self._batch_size:
                     break
-                batch = await self._cursor.fetchmany(self._batch_size)
+                rows = await self._cursor.fetchmany(self._batch_size)
+                batch = columnar(self._dataset, rows) if rows else None
         finally:
             await self.aclose()
 
@@ -180,16 +205,24 @@ async def _create_sample(connection: Connection, rows: int, *, replace: bool) ->
 def _missing(connection: psycopg.Connection[tuple[Any, ...]], dataset: Dataset) -> str | None:
     """What `dataset` needs that the database lacks, said for a person; None if nothing."""
     found = connection.execute(
-        "SELECT a.attname FROM pg_attribute a WHERE a.attrelid = to_regclass(%s)"
-        " AND a.attnum > 0 AND NOT a.attisdropped",
+        "SELECT a.attname, t.typname FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid"
+        " WHERE a.attrelid = to_regclass(%s) AND a.attnum > 0 AND NOT a.attisdropped",
         (dataset.table,),
     ).fetchall()
     if not found:
         return f"dataset {dataset.name}: no table {dataset.table}"
-    names = {str(name).lower() for (name,) in found}
-    absent = [name for name in dataset.columns if name.lower() not in names]
+    types = {str(name).lower(): str(type_name) for name, type_name in found}
+    absent = [name for name in dataset.columns if name.lower() not in types]
     if absent:
         return f"dataset {dataset.name}: table {dataset.table} has no column {', '.join(absent)}"
+    wrong = [
+        f"column {column.name} is {types[column.name.lower()]}, "
+        f"where a {column.declared} needs {' or '.join(READS[column.kind])}"
+        for column in dataset.fields
+        if types[column.name.lower()] not in READS[column.kind]
+    ]
+    if wrong:
+        return f"dataset {dataset.name}: {', '.join(wrong)}"
     return None
 
 
@@ -269,14 +302,16 @@ class PostgresSource:
         try:
             cursor = connection.cursor("rows")
             await cursor.execute(query, (after_id, limit))
-            first = await cursor.fetchmany(batch_size)
+            first = columnar(dataset, await cursor.fetchmany(batch_size))
         except psycopg.Error as error:
             await _release(pool, connection, cursor)
             raise DatabaseError(str(error)) from error
         except BaseException:
             await _release(pool, connection, cursor)
             raise
-        return PostgresRows(pool, connection, cursor, first, batch_size)
+        return PostgresRows(
+            pool, connection, cursor, dataset=dataset, first=first, batch_size=batch_size
+        )
 
     async def seed(self, rows: int, *, replace: bool = True) -> bool:
         """Create or replace the sample table, on a connection of its own; others stay."""
