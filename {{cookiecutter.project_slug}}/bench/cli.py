@@ -122,6 +122,7 @@ def service_env(workdir: Path) -> dict[str, str]:
     # Every section's service serves rows, and refuses a DATABASE_URL naming no
     # database: a small one, made here (the rows section seeds its own).
     create_sample_database(workdir / "service.db", 10)
+    bench_rows.add_empty_tables(f"sqlite:///{workdir / 'service.db'}")
 {%- endif %}
     return {
         "LOG_LEVEL": "warning",

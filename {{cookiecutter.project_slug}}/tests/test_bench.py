@@ -336,6 +336,7 @@ def test_a_postgresql_database_made_for_the_run_serves_the_bytes_sqlite_does(
     with bench_rows.postgres_database(postgres_server) as made:
         # Seeded as the benchmark seeds, by the project's own seed; fewer rows.
         asyncio.run(row_source(make_settings(database_url=made.url)).seed(LIMIT))
+        bench_rows.add_empty_tables(made.url)
         bodies = []
         for url in (sqlite_url(database), made.url):
             env = {**setup.env, "DATABASE_URL": url}

@@ -30,6 +30,8 @@ from tests.support.servers import serve
 from tests.support.settings import make_settings
 from tests.support.wire import database_rows
 
+# The streaming machinery, on databases that hold the sample table alone.
+pytestmark = pytest.mark.usefixtures("sample_only")
 PATH = f"/items.{FORMATS[0].suffix}"
 BIG = 20_000
 
@@ -82,13 +84,6 @@ def big_database_url(
     path = tmp_path_factory.mktemp("big") / "items.db"
     create_sample_database(path, BIG)
     return sqlite_url(path)
-
-
-@pytest.fixture
-def fresh_postgres_url(postgres_server: str) -> Iterator[str]:
-    """An empty PostgreSQL database of this test's own."""
-    with postgres_database(postgres_server) as url:
-        yield url
 
 
 def open_slow_client(url: str) -> socket.socket:

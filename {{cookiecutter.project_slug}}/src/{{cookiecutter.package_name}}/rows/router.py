@@ -8,7 +8,7 @@ knows which database the rows come from.
 """
 
 import logging
-from collections.abc import AsyncGenerator, Callable, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Sequence
 from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Query
@@ -79,12 +79,25 @@ def body(
     rows: RowStream, dataset: Dataset, row_format: RowFormat, settings: RowsSettings
 ) -> AsyncGenerator[bytes, None]:
     """The bytes of one export, in pieces of CHUNK_SIZE: what a response sends."""
-    encoded = rows.encoded(row_format.encode)
+    encoded = _reported(rows.encoded(row_format.encode))
     return rechunk(
         framed(row_format, dataset.columns, encoded),
         settings.chunk_size,
         settings.flush_interval,
     )
+
+
+async def _reported(encoded: AsyncIterator[bytes]) -> AsyncGenerator[bytes, None]:
+    """`encoded`, with a stored value that does not fit logged in its one line.
+
+    After the first bytes the response can only be aborted; the log says why.
+    """
+    try:
+        async for data in encoded:
+            yield data
+    except UnfitValueError as error:
+        logger.error("%s", error)
+        raise
 
 
 def _endpoint(

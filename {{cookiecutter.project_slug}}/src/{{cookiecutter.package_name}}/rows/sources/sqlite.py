@@ -150,10 +150,9 @@ def locate(connection: dbapi.Connection, dataset: Dataset, after: object) -> Unf
 def _unfit_error(dataset: Dataset, key: object, unfit: str) -> UnfitValueError:
     name, _, storage = unfit.rpartition(" ")
     column = next(one for one in dataset.fields if one.name == name)
-    stored = HOW_STORED[column.kind]
-    return UnfitValueError(
-        dataset, name, key, f"a {storage} value, where a {column.declared} is stored as {stored}"
-    )
+    article = "an" if storage[:1] in ("a", "e", "i", "o", "u") else "a"
+    found = f"{article} {storage} value; {column.declared} is stored as {HOW_STORED[column.kind]}"
+    return UnfitValueError(dataset, name, key, found)
 
 
 def trusted_columns(connection: dbapi.Connection, dataset: Dataset) -> frozenset[str]:
