@@ -6,12 +6,14 @@ rows at a time, so neither side ever holds the whole result. Each batch is
 made into Arrow arrays of the dataset's declared types (`columnar`), so the
 same formats write the same bytes as from SQLite.
 
-psycopg builds a Python object per value, which ADBC's PostgreSQL driver does
-not; that driver was measured against this path (BENCHMARKS.md) but has no
-async connection pool, and its reads block a thread for the whole COPY it runs
-underneath, so a client that leaves cannot end the query at once: this path
-keeps the pool, the 503 after DATABASE_POOL_TIMEOUT and the release of the
-connection the moment a client leaves.
+psycopg builds a Python object per value; ADBC's PostgreSQL driver, which
+reads into Arrow directly, took less CPU in a measurement on the same 1M sample
+rows (read and JSON Lines: 2.6 s against 3.8 s; BENCHMARKS.md). It is not used
+yet: it blocks a worker thread per stream and has no async pool, so the
+connection pool's limits, the 503 after DATABASE_POOL_TIMEOUT and the release
+of the connection the moment a client leaves would all have to be rebuilt
+around it. Decimals, timestamps and dates are loaded as text and parsed by
+Arrow (`_as_text`), which is the cheaper half of the conversion.
 """
 
 import contextlib
