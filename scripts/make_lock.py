@@ -46,11 +46,10 @@ ROWS = "cookiecutter.__rows"
 SET_ROWS = "{%- set rows = " + ROWS + " -%}"
 # What decides a render's dependencies: each condition, in the templates' own words.
 OPTIONS = (
-    "cookiecutter.format_jsonl or cookiecutter.format_json",  # orjson
     "cookiecutter.format_relay",  # httpx at run time
     'cookiecutter.compression == "br"',  # brotli
     'cookiecutter.compression == "zstd"',  # zstandard
-    "rows",  # psycopg: the postgres extra
+    "rows",  # the columnar row engine; psycopg, the postgres extra; orjson for the bench
     "cookiecutter.format_sse",  # redis: the redis extra
 )
 # The one requirement no render has: the all-formats render with br, given zstd's too.
@@ -166,12 +165,16 @@ def merge(versions: dict[Signature, list[str]]) -> list[tuple[str, set[Signature
 
 
 def template(
-    pieces: list[tuple[str, set[Signature]]], every: list[Signature], separator: str
+    pieces: list[tuple[str, set[Signature]]],
+    every: list[Signature],
+    separator: str,
+    before: str = "",
 ) -> str:
     """Pieces joined by `separator`, each run of one condition inside `{%- if %}`.
 
     A tag's `-` takes the white space before it, so a run under a condition must
-    neither end with white space nor follow text that does.
+    neither end with white space nor follow text that does: `before` is the text
+    the result will follow, joined to it by `separator`.
     """
     out = ""
     runs = itertools.groupby(pieces, key=lambda piece: condition(piece[1], every))
@@ -179,7 +182,7 @@ def template(
         body = separator.join(piece for piece, _ in run)
         if not test:
             out += (separator if index else "") + body
-        elif out and not out[-1].isspace() and not body[-1].isspace():
+        elif (out or before) and not (out or before)[-1].isspace() and not body[-1].isspace():
             out += "\n{%- if " + test + " %}" + separator + body + "\n{%- endif %}"
         else:
             raise SystemExit(f"cannot wrap {body[:60]!r} in a condition")
@@ -226,7 +229,7 @@ def lock_template(locks: dict[Signature, str], every: list[Signature]) -> str:
 def requirements_template(exports: dict[Signature, str], every: list[Signature]) -> str:
     """requirements.lock as a template: uv's header, then each pin under its condition."""
     pins = {sig: text.strip("\n").splitlines()[2:] for sig, text in exports.items()}
-    return HEADER + "\n" + template(merge(pins), every, "\n") + "\n"
+    return HEADER + "\n" + template(merge(pins), every, "\n", before=HEADER) + "\n"
 
 
 def rendered(text: str, answers: Answers) -> str:

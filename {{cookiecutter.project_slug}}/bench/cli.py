@@ -36,10 +36,13 @@ from urllib.parse import urlsplit
 
 {% if rows and cookiecutter.compression != "none" -%}
 from {{ cookiecutter.package_name }}.core.compression import ENCODING, CompressionMiddleware
+{% endif -%}
 from {{ cookiecutter.package_name }}.core.credentials import mask_text
+{%- if rows %}
+from {{ cookiecutter.package_name }}.rows.seed import create_sample_database
+{%- endif %}
+{%- if rows and cookiecutter.compression != "none" %}
 from {{ cookiecutter.package_name }}.settings import Settings
-{%- else -%}
-from {{ cookiecutter.package_name }}.core.credentials import mask_text
 {%- endif %}
 
 {% for section in sections | sort -%}
@@ -131,6 +134,12 @@ def service_env(workdir: Path) -> dict[str, str]:
 {%- if cookiecutter.format_file %}
     # Made here, so that the service finds it and does not put a sample file in it.
     (workdir / "files").mkdir(exist_ok=True)
+{%- endif %}
+{%- if rows %}
+    # Every section's service serves rows, and refuses a DATABASE_URL naming no
+    # database: a small one, made here (the rows section seeds its own).
+    create_sample_database(workdir / "service.db", 10)
+    bench_rows.add_empty_tables(f"sqlite:///{workdir / 'service.db'}")
 {%- endif %}
     return {
         "LOG_LEVEL": "warning",

@@ -4,6 +4,7 @@ import re
 import httpx
 {%- if rows %}
 
+from {{ cookiecutter.package_name }}.rows.datasets import DATASETS
 from {{ cookiecutter.package_name }}.rows.feature import FORMATS
 {%- endif %}
 
@@ -44,14 +45,14 @@ def test_openapi_documents_each_format_with_its_media_type_and_row_schema(
     client: httpx.Client,
 ) -> None:
     paths = client.get("/openapi.json").json()["paths"]
-    for row_format in FORMATS:
-        operation = paths[f"/items.{row_format.suffix}"]["get"]
-        content = operation["responses"]["200"]["content"]
-        assert list(content) == [row_format.media_type]
-        schema = content[row_format.media_type]["schema"]
-        described = str(schema)
-        for column in ("id", "name", "price", "created_at", "note"):
-            assert column in described
-        parameters = {parameter["name"] for parameter in operation["parameters"]}
-        assert parameters == {"limit", "after_id"}
+    for dataset in DATASETS:
+        for row_format in FORMATS:
+            operation = paths[f"/{dataset.name}.{row_format.suffix}"]["get"]
+            content = operation["responses"]["200"]["content"]
+            assert list(content) == [row_format.media_type]
+            described = str(content[row_format.media_type]["schema"])
+            for column in dataset.columns:
+                assert column in described
+            parameters = {parameter["name"] for parameter in operation["parameters"]}
+            assert parameters == {"limit", "after_id"}
 {%- endif %}

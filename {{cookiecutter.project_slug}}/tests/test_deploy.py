@@ -30,6 +30,11 @@ APP_PORT = 8000
 REPLICAS = ["app-1", "app-2"]
 {%- set backing = (["postgres"] if rows else []) + (["redis"] if cookiecutter.format_sse else []) %}
 BACKING: list[str] = {{ backing | tojson }}  # the services of compose.yaml besides the app
+{%- if rows %}
+ONE_SHOT = ["sample"]  # runs to completion before the replicas start
+{%- else %}
+ONE_SHOT: list[str] = []
+{%- endif %}
 {%- if backing %}
 CONTAINER_EXTRAS = BACKING  # each has the extra of the same name
 {%- endif %}
@@ -107,7 +112,7 @@ def test_nginx_sends_the_files_from_the_folder_the_replicas_serve(
 
 def test_compose_runs_two_replicas_behind_nginx(compose: dict[str, Any]) -> None:
     services = compose["services"]
-    assert sorted(services) == sorted([*REPLICAS, "nginx", *BACKING])
+    assert sorted(services) == sorted([*REPLICAS, "nginx", *BACKING, *ONE_SHOT])
     nginx = services["nginx"]
     assert nginx["environment"]["APP_1"] == f"{REPLICAS[0]}:{APP_PORT}"
     assert nginx["environment"]["APP_2"] == f"{REPLICAS[1]}:{APP_PORT}"
@@ -131,19 +136,23 @@ def test_every_service_has_a_health_check_and_starts_after_what_it_needs(
 ) -> None:
     services = compose["services"]
     for name, service in services.items():
-        assert service["healthcheck"]["test"][0] == "CMD", name
+        if name in ONE_SHOT:
+            assert service["restart"] == "no", name
+        else:
+            assert service["healthcheck"]["test"][0] == "CMD", name
     assert services["nginx"]["depends_on"] == {
         name: {"condition": "service_healthy"} for name in REPLICAS
     }
     for name in REPLICAS:
         wanted = {backing: {"condition": "service_healthy"} for backing in BACKING}
+        wanted |= {once: {"condition": "service_completed_successfully"} for once in ONE_SHOT}
         assert services[name].get("depends_on", {}) == wanted
 {%- if rows %}
 
 
 def test_the_replicas_read_rows_from_the_postgres_service(compose: dict[str, Any]) -> None:
     postgres = compose["services"]["postgres"]["environment"]
-    for name in REPLICAS:
+    for name in [*REPLICAS, *ONE_SHOT]:
         url = urlsplit(compose["services"][name]["environment"]["DATABASE_URL"])
         assert url.scheme == "postgresql"
         assert url.hostname == "postgres"

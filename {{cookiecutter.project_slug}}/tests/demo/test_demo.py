@@ -1,5 +1,4 @@
 {%- set rows = cookiecutter.__rows -%}
-{%- set row_formats = (["csv"] if cookiecutter.format_csv else []) + (["jsonl"] if cookiecutter.format_jsonl else []) + (["json"] if cookiecutter.format_json else []) -%}
 {%- set sections = (["events"] if cookiecutter.format_sse else []) + (["exports"] if rows else []) + (["downloads"] if cookiecutter.format_file else []) + (["relay"] if cookiecutter.format_relay else []) -%}
 """The demo page at `/`: served as it is, and working in a real browser.
 
@@ -12,6 +11,9 @@ person reads. They are marked `services`: they need a browser beyond the app.
 import sqlite3
 {% endif -%}
 from collections.abc import Iterator
+{%- if rows %}
+from contextlib import closing
+{%- endif %}
 from html.parser import HTMLParser
 {%- if rows or cookiecutter.format_file %}
 from pathlib import Path
@@ -26,10 +28,15 @@ from pydantic import SecretStr
 
 from {{ cookiecutter.package_name }}.app import create_app
 from {{ cookiecutter.package_name }}.demo.router import HEADERS, STATIC
+{%- if rows %}
+from {{ cookiecutter.package_name }}.rows.datasets import Dataset
+from {{ cookiecutter.package_name }}.rows.feature import FORMATS
+{%- endif %}
 
 from tests.support.browser import chromium
 {% if rows -%}
 from tests.support.databases import sqlite_url
+from tests.support.row_fixtures import served
 {% endif -%}
 from tests.support.servers import serve
 from tests.support.settings import {% if cookiecutter.format_sse %}PUBLISH_TOKEN, {% endif %}make_settings
@@ -169,7 +176,7 @@ def test_the_page_loads_without_console_errors(
 {%- if rows %}
     assert page.locator("#export-list tr").evaluate_all(
         "rows => rows.map(row => row.dataset.path)"
-    ) == [{% for suffix in row_formats %}"items.{{ suffix }}"{% if not loop.last %}, {% endif %}{% endfor %}]
+    ) == [path for path, _ in exports()]
 {%- endif %}
     docs = page.locator("#docs")
     assert docs.evaluate("link => link.href") == f"{demo_url}/docs"
@@ -210,9 +217,19 @@ def test_a_wrong_token_is_refused_in_the_servers_words(page: Page, demo_url: str
 {%- if rows %}
 
 
-def row_count(database: Path) -> int:
-    with sqlite3.connect(database) as connection:
-        (count,) = connection.execute("SELECT count(*) FROM items").fetchone()
+def exports() -> list[tuple[str, Dataset]]:
+    """Each export the page lists, by path, with its dataset: every dataset the app serves."""
+    return [
+        (f"{dataset.name}.{row_format.suffix}", dataset)
+        for dataset in served()
+        for row_format in FORMATS
+    ]
+
+
+def row_count(database: Path, dataset: Dataset) -> int:
+    with closing(sqlite3.connect(database)) as connection:
+        query = f"SELECT count(*) FROM {dataset.table}"  # noqa: S608 - names from code
+        (count,) = connection.execute(query).fetchone()
     assert isinstance(count, int)
     return count
 
@@ -230,22 +247,24 @@ def export(page: Page, path: str) -> dict[str, int]:
 
 
 @pytest.mark.services
-@pytest.mark.parametrize("suffix", {{ row_formats | tojson }})
-def test_an_export_counts_every_row_as_it_arrives(
-    page: Page, demo_url: str, database: Path, console_errors: list[str], suffix: str
+def test_each_export_counts_every_row_as_it_arrives(
+    page: Page, demo_url: str, database: Path, console_errors: list[str]
 ) -> None:
     ready(page, demo_url)
-    shown = export(page, f"items.{suffix}")
-    assert shown["rows"] == row_count(database)
-    assert shown["bytes"] == len(httpx.get(f"{demo_url}/items.{suffix}").content)
+    for path, dataset in exports():
+        shown = export(page, path)
+        assert shown["rows"] == row_count(database, dataset), path
+        assert shown["bytes"] == len(httpx.get(f"{demo_url}/{path}").content), path
     assert console_errors == []
 
 
 @pytest.mark.services
-def test_an_export_stops_at_the_limit(page: Page, demo_url: str) -> None:
+def test_an_export_stops_at_the_limit(page: Page, demo_url: str, database: Path) -> None:
+    path, dataset = exports()[0]
+    limit = row_count(database, dataset) // 2
     ready(page, demo_url)
-    page.fill("#limit", "25")
-    assert export(page, "items.{{ row_formats[0] }}")["rows"] == 25
+    page.fill("#limit", str(limit))
+    assert export(page, path)["rows"] == limit
 {%- endif %}
 {%- if cookiecutter.format_file %}
 

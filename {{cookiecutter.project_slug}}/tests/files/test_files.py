@@ -1,6 +1,5 @@
 """File downloads over a real server: whole, ranged, resumed, named, and walled in."""
 
-import asyncio
 import os
 import socket
 from collections.abc import Iterator
@@ -76,11 +75,19 @@ def raw_get(base_url: str, target: str) -> tuple[int, bytes]:
     return int(received.split(b" ", 2)[1]), received
 
 
+def unset_files_dir(settings: Settings) -> Settings:
+    """The test settings as if FILES_DIR had never been set: the default, ./files."""
+    values = settings.model_dump()
+    del values["files_dir"]
+    return Settings.model_validate(values)
+
+
 def test_a_missing_files_dir_is_made_with_a_sample_on_first_start(
-    settings: Settings, tmp_path: Path
+    settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    files_dir = tmp_path / "new" / "files"
-    with serve(create_app(settings.model_copy(update={"files_dir": files_dir}))) as url:
+    monkeypatch.chdir(tmp_path)
+    files_dir = tmp_path / "files"
+    with serve(create_app(unset_files_dir(settings))) as url:
         response = httpx.get(f"{url}/files/{SAMPLE_NAME}", timeout=5)
     assert response.status_code == 200
     assert response.text == SAMPLE
@@ -335,11 +342,17 @@ def test_the_app_refuses_to_start_when_files_dir_is_a_file(
 ) -> None:
     not_a_directory = tmp_path / "files"
     not_a_directory.write_bytes(b"")
-    app = create_app(settings.model_copy(update={"files_dir": not_a_directory}))
+    with pytest.raises(SystemExit) as stopped:
+        create_app(settings.model_copy(update={"files_dir": not_a_directory}))
+    assert str(stopped.value) == f"FILES_DIR={not_a_directory} is not a directory"
 
-    async def start() -> None:
-        async with app.router.lifespan_context(app):
-            pass
 
-    with pytest.raises(RuntimeError, match="FILES_DIR="):
-        asyncio.run(start())
+def test_a_files_dir_that_was_set_and_does_not_exist_stops_the_service(
+    settings: Settings, tmp_path: Path
+) -> None:
+    mistyped = tmp_path / "flies"
+    with pytest.raises(SystemExit) as stopped:
+        create_app(settings.model_copy(update={"files_dir": mistyped}))
+    assert str(stopped.value).startswith(f"FILES_DIR={mistyped} does not exist: ")
+    assert "\n" not in str(stopped.value)
+    assert not mistyped.exists()

@@ -7,7 +7,7 @@ import pytest
 
 from {{ cookiecutter.package_name }}.app import create_app
 
-from ..support.databases import sqlite_url
+from ..support.databases import postgres_database, sqlite_url
 from ..support.servers import serve
 from ..support.settings import make_settings
 
@@ -28,6 +28,13 @@ def database_url(backend: str, request: pytest.FixtureRequest) -> str:
         return sqlite_url(request.getfixturevalue("database"))
     url: str = request.getfixturevalue("postgres_url")
     return url
+
+
+@pytest.fixture
+def fresh_postgres_url(postgres_server: str) -> Iterator[str]:
+    """An empty PostgreSQL database of this test's own."""
+    with postgres_database(postgres_server) as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

@@ -22,6 +22,18 @@ def test_seed_creates_the_database_named_by_the_settings(
     assert "seeded 250 rows" in capsys.readouterr().out
 
 
+def test_seed_if_missing_leaves_an_existing_sample_table(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "seeded.db"
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{path}")
+    assert main(["seed", "--rows", "10", "--if-missing"]) == 0
+    assert main(["seed", "--rows", "250", "--if-missing"]) == 0
+    with sqlite3.connect(path) as connection:
+        assert connection.execute("SELECT count(*) FROM items").fetchone() == (10,)
+    assert "kept the sample table" in capsys.readouterr().out
+
+
 def test_seed_fills_the_postgresql_database_named_by_the_settings(
     postgres_server: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -4,10 +4,12 @@ import json
 import logging
 import shutil
 import socket
+import sqlite3
 import time
 from collections.abc import Awaitable, Callable, Iterator
+from contextlib import closing
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 import psycopg
@@ -16,6 +18,7 @@ from starlette.types import Message
 
 from {{ cookiecutter.package_name }}.app import create_app
 from {{ cookiecutter.package_name }}.rows import seed
+from {{ cookiecutter.package_name }}.rows.datasets import ITEMS
 from {{ cookiecutter.package_name }}.rows.feature import FORMATS
 from {{ cookiecutter.package_name }}.rows.formats.base import RowFormat
 from {{ cookiecutter.package_name }}.rows.seed import create_sample_database
@@ -24,10 +27,12 @@ from {{ cookiecutter.package_name }}.rows.sources.base import Row, open_cursors
 from {{ cookiecutter.package_name }}.rows.sources.factory import row_source
 
 from tests.support.databases import postgres_database, sqlite_url
-from tests.support.rowcontract import database_rows
 from tests.support.servers import serve
 from tests.support.settings import make_settings
+from tests.support.wire import database_rows
 
+# The streaming machinery, on databases that hold the sample table alone.
+pytestmark = pytest.mark.usefixtures("sample_only")
 PATH = f"/items.{FORMATS[0].suffix}"
 BIG = 20_000
 
@@ -95,13 +100,6 @@ def big_database_url(
     path = tmp_path_factory.mktemp("big") / "items.db"
     create_sample_database(path, BIG)
     return sqlite_url(path)
-
-
-@pytest.fixture
-def fresh_postgres_url(postgres_server: str) -> Iterator[str]:
-    """An empty PostgreSQL database of this test's own."""
-    with postgres_database(postgres_server) as url:
-        yield url
 
 
 def open_slow_client(url: str) -> socket.socket:
@@ -216,26 +214,90 @@ def test_a_missing_database_is_a_503_not_an_empty_200(database: Path, tmp_path: 
     assert response.json() == {"detail": "the database could not be read"}
 
 
-def test_first_start_creates_a_sample_database(tmp_path: Path) -> None:
-    path = tmp_path / "new" / "items.db"
-    with serve(create_app(make_settings(database_url=sqlite_url(path), sample_rows=25))) as url:
+def test_a_fresh_checkout_gets_a_sample_database_at_the_default_location(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    with serve(create_app(make_settings(sample_rows=25))) as url:  # DATABASE_URL unset
         response = httpx.get(url + PATH)
     assert response.status_code == 200
-    assert path.exists()
+    assert (tmp_path / "data" / "items.db").exists()
 
 
-def test_first_start_creates_a_sample_table_and_a_dropped_one_is_a_503(
+def test_a_database_url_naming_no_file_stops_the_service(tmp_path: Path) -> None:
+    mistyped = tmp_path / "itmes.db"
+    with pytest.raises(SystemExit) as stopped:
+        create_app(make_settings(database_url=sqlite_url(mistyped)))
+    message = str(stopped.value)
+    assert message.startswith(f"cannot serve rows: DATABASE_URL names {mistyped}, which does not")
+    assert "\n" not in message
+    assert not mistyped.exists()
+
+
+def test_a_dataset_whose_column_is_missing_stops_the_service(tmp_path: Path) -> None:
+    path = tmp_path / "items.db"
+    with closing(sqlite3.connect(path)) as connection:
+        columns = ", ".join(name for name in ITEMS.columns if name != "note")
+        connection.execute(f"CREATE TABLE items ({columns})")
+    with pytest.raises(SystemExit) as stopped:
+        create_app(make_settings(database_url=sqlite_url(path)))
+    assert str(stopped.value) == (
+        f"cannot serve rows: dataset items: table items has no column note in {path}"
+    )
+
+
+def test_a_postgres_database_without_the_table_stops_the_service_until_seeded(
     fresh_postgres_url: str,
 ) -> None:
-    app = create_app(make_settings(database_url=fresh_postgres_url, sample_rows=25))
-    with serve(app) as url:
-        assert httpx.get(url + PATH, params={"limit": 0}).status_code == 200
-        assert len(database_rows(fresh_postgres_url)) == 25
+    with pytest.raises(SystemExit) as stopped:
+        create_app(make_settings(database_url=fresh_postgres_url))
+    message = str(stopped.value)
+    assert message.startswith("cannot serve rows: dataset items: no table items in postgresql://")
+    assert "seed` makes it" in message
+    seed_rows(fresh_postgres_url, 25)
+    with serve(create_app(make_settings(database_url=fresh_postgres_url))) as url:
+        assert len(httpx.get(url + PATH).content) > 0
         with psycopg.connect(fresh_postgres_url) as connection:
             connection.execute("DROP TABLE items")
         response = httpx.get(url + PATH)
     assert response.status_code == 503
     assert response.json() == {"detail": "the database could not be read"}
+
+
+def test_a_postgres_database_that_does_not_exist_stops_the_service(postgres_server: str) -> None:
+    url = urlunsplit(urlsplit(postgres_server)._replace(path="/no_such_database_here"))
+    with pytest.raises(SystemExit) as stopped:
+        create_app(make_settings(database_url=url))
+    assert str(stopped.value).startswith("cannot serve rows: DATABASE_URL=postgresql://")
+    assert str(stopped.value).endswith("/no_such_database_here: the server has no such database")
+
+
+def test_seed_replaces_the_sample_table_and_leaves_the_others(
+    backend: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    if backend == "sqlite":
+        url = sqlite_url(tmp_path / "shop.db")
+        with closing(sqlite3.connect(tmp_path / "shop.db")) as lite, lite:
+            lite.execute("CREATE TABLE orders (id INTEGER PRIMARY KEY, total TEXT)")
+            lite.execute("INSERT INTO orders VALUES (1, '9.99')")
+    else:
+        url = request.getfixturevalue("fresh_postgres_url")
+        with psycopg.connect(url) as connection:
+            connection.execute("CREATE TABLE orders (id bigint PRIMARY KEY, total text)")
+            connection.execute("INSERT INTO orders VALUES (1, '9.99')")
+    seed_rows(url, 10)
+    seed_rows(url, 20)
+    assert [row[0] for row in database_rows(url, ITEMS)] == list(range(1, 21))
+    assert query(url, "SELECT id, total FROM orders") == [(1, "9.99")]
+
+
+def query(url: str, sql: str) -> list[tuple[object, ...]]:
+    """All rows of `sql`, read straight from the database at `url`."""
+    if url.startswith("sqlite:///"):
+        with closing(sqlite3.connect(url.removeprefix("sqlite:///"))) as connection:
+            return connection.execute(sql).fetchall()
+    with psycopg.connect(url) as connection:
+        return connection.execute(sql).fetchall()
 
 
 def test_a_postgres_that_does_not_answer_is_a_503_and_no_password_is_shown(
@@ -318,11 +380,11 @@ def test_an_interrupted_seed_leaves_the_old_table_whole(
     if backend == "sqlite":
         path = tmp_path / "items.db"
         create_sample_database(path, 10)
-        before = path.read_bytes()
         monkeypatch.setattr(seed, "sample_rows", failing)
         with pytest.raises(OSError, match="disk full"):
             create_sample_database(path, 100)
-        assert path.read_bytes() == before
+        assert [row[0] for row in database_rows(sqlite_url(path), ITEMS)] == list(range(1, 11))
+        assert query(sqlite_url(path), "SELECT name FROM sqlite_master") == [("items",)]
         assert [p.name for p in tmp_path.iterdir()] == ["items.db"]
         return
     url = request.getfixturevalue("fresh_postgres_url")
@@ -331,7 +393,7 @@ def test_an_interrupted_seed_leaves_the_old_table_whole(
     monkeypatch.setattr(postgres_source, "sample_rows", failing)
     with pytest.raises(OSError, match="disk full"):
         asyncio.run(seed_postgres(100))
-    assert [row[0] for row in database_rows(url)] == list(range(1, 11))
+    assert [row[0] for row in database_rows(url, ITEMS)] == list(range(1, 11))
     with psycopg.connect(url) as connection:
         tables = connection.execute(
             "SELECT tablename FROM pg_tables WHERE schemaname = 'public'"

@@ -7,12 +7,19 @@ from anyio import to_thread
 from fastapi import FastAPI
 
 from ..core.feature import Feature
-from .router import prepare, router
+from .router import check, prepare, router
 from .settings import FilesSettings
 
 
 def create(settings: FilesSettings) -> Feature:
-    """`GET`/`HEAD /files/{name}`; FILES_DIR is checked (and made) when the app starts."""
+    """`GET`/`HEAD /files/{name}`; FILES_DIR is checked now, and made when the app starts.
+
+    Only the default FILES_DIR is made (with a sample) when missing: one that
+    was set and names no directory is a mistake, stopped here in one line.
+    """
+    problem = check(settings.files_dir, configured="files_dir" in settings.model_fields_set)
+    if problem:
+        raise SystemExit(problem)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:

@@ -43,6 +43,17 @@ SAMPLE: Final = (
 logger = logging.getLogger(__name__)
 
 
+def check(root: Path, *, configured: bool) -> str | None:
+    """Why FILES_DIR cannot be served, in one line; None when it can (or will be made)."""
+    if root.is_dir():
+        return None
+    if root.exists():
+        return f"FILES_DIR={root} is not a directory"
+    if configured:
+        return f"FILES_DIR={root} does not exist: create it, or unset FILES_DIR to serve ./files"
+    return None
+
+
 def prepare(root: Path) -> None:
     """Make sure `root` is a directory to serve; create it with a sample if it is missing.
 

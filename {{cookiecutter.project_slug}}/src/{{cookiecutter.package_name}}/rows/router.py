@@ -8,8 +8,7 @@ knows which database the rows come from.
 """
 
 import logging
-from collections.abc import AsyncGenerator, Callable, Sequence
-from functools import partial
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Sequence
 from itertools import product
 from typing import Annotated, Any
 
@@ -18,6 +17,7 @@ from fastapi.responses import Response, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from ..core.access import UNAUTHORIZED, reader
+from ..core.credentials import mask_text
 from ..core.limits import BUSY, stream_slot
 from ..core.observe import StreamRecord, stream_record
 from ..core.streaming import PieceResponse
@@ -25,7 +25,7 @@ from .chunking import rechunk
 from .datasets import Dataset
 from .formats.base import RowFormat, framed
 from .settings import RowsSettings
-from .sources.base import MAX_ID, Batch, DatabaseError, RowSource, RowStream
+from .sources.base import MAX_ID, Batch, DatabaseError, RowSource, RowStream, UnfitValueError
 
 logger = logging.getLogger(__name__)
 
@@ -72,11 +72,10 @@ def router(
             responses={
                 200: {
                     "description": f"Rows of {dataset.name} in key order, streamed.",
-                    "content": {
-                        row_format.media_type: {"schema": row_format.schema(dataset.model)}
-                    },
+                    "content": {row_format.media_type: {"schema": row_format.schema(dataset)}},
                 },
                 401: {"description": UNAUTHORIZED},
+                500: {"description": "A stored value does not fit its declared type."},
                 503: {"description": f"The database could not be read, or: {BUSY}"},
             },
         )
@@ -94,8 +93,8 @@ def body(
 
     With a `record`, the rows are counted into it as they are encoded.
     """
-    encode = partial(row_format.encode, dataset.columns)
-    encoded = rows.encoded(encode if record is None else _counting(encode, record))
+    encode = row_format.encode if record is None else _counting(row_format.encode, record)
+    encoded = _reported(rows.encoded(encode))
     return rechunk(
         framed(row_format, dataset.columns, encoded),
         settings.chunk_size,
@@ -107,10 +106,23 @@ def _counting(encode: Callable[[Batch], bytes], record: StreamRecord) -> Callabl
     """`encode`, counting each batch's rows into `record` (one batch at a time, in any thread)."""
 
     def counted(batch: Batch) -> bytes:
-        record.count("row", len(batch))
+        record.count("row", batch.num_rows)
         return encode(batch)
 
     return counted
+
+
+async def _reported(encoded: AsyncIterator[bytes]) -> AsyncGenerator[bytes, None]:
+    """`encoded`, with a stored value that does not fit logged in its one line.
+
+    After the first bytes the response can only be aborted; the log says why.
+    """
+    try:
+        async for data in encoded:
+            yield data
+    except UnfitValueError as error:
+        logger.error("%s", error)
+        raise
 
 
 def _endpoint(
@@ -131,8 +143,13 @@ def _endpoint(
                 batch_size=settings.batch_size,
             )
         except DatabaseError as error:
-            logger.exception("cannot read %s from %s", dataset.name, source.location)
+            shown = mask_text(str(error))
+            logger.error("cannot read %s from %s: %s", dataset.name, source.location, shown)
+            logger.debug("what the database said", exc_info=True)
             raise HTTPException(status_code=503, detail="the database could not be read") from error
+        except UnfitValueError as error:
+            logger.error("%s", error)  # an expected failure: the line says it all
+            raise HTTPException(status_code=500, detail=error.public) from error
         return PieceResponse(
             body(rows, dataset, row_format, settings, stream_record(request.scope)),
             label=filename,

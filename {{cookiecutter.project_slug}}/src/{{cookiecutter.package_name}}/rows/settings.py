@@ -97,13 +97,13 @@ class RowsSettings(PieceSettings):
         default=1000,
         ge=0,
         le=10_000_000,
-        description="Rows of sample data created on first start when the database is missing.",
+        description="Rows of the sample database made on a fresh checkout (DATABASE_URL unset).",
     )
     batch_size: int = Field(
-        default=2000,
+        default=5000,
         ge=1,
         le=100_000,
-        description="Rows fetched from the cursor and encoded per step.",
+        description="Rows read and encoded per step: one Arrow batch (memory grows with it).",
     )
     flush_interval: float = Field(
         default=0.05,

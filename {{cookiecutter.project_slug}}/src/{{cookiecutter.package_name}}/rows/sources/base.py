@@ -4,14 +4,18 @@ The formats and the endpoints see only `RowSource` and `RowStream`; each
 database is a module beside this one, and `factory.row_source` picks one.
 """
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import AbstractAsyncContextManager
-from typing import Any, Protocol, TypeVar
+from typing import Any, Protocol, TypeAlias, TypeVar
+
+import pyarrow as pa
 
 from ..datasets import Dataset
 
 Row = tuple[Any, ...]
-Batch = list[Row]
+# Rows travel as Arrow record batches in the dataset's schema: one array per
+# column, never a Python object per value.
+Batch: TypeAlias = pa.RecordBatch
 T = TypeVar("T")
 
 # Both databases store keys in 64 bits; a larger keyset value cannot be bound.
@@ -22,6 +26,24 @@ _open_streams = 0
 
 class DatabaseError(Exception):
     """The rows could not be read before the response started: a 503, never an empty 200."""
+
+
+class UnfitValueError(Exception):
+    """A stored value that does not fit its column's declared type: reported, never coerced.
+
+    `str()` is the whole story, for the log; `public` names the place only, for a client.
+    """
+
+    def __init__(self, dataset: Dataset, column: str, key: object, found: str) -> None:
+        self.public = (
+            f"stored data does not fit dataset {dataset.name}: "
+            f"column {column} at {dataset.key} {key}"
+        )
+        super().__init__(f"{self.public} holds {found}")
+
+
+class StartupError(Exception):
+    """The service cannot serve its datasets from this database: one line says why."""
 
 
 class RowStream(Protocol):
@@ -52,8 +74,16 @@ class RowSource(Protocol):
         """Where the rows come from, fit for logs: never a password."""
         ...
 
+    def prepare(self, datasets: Sequence[Dataset]) -> None:
+        """Before the service starts: check that every dataset's table and columns exist.
+
+        Raises `StartupError` naming the setting or the dataset and what is
+        missing. SQLite's sample database is made here on a fresh checkout.
+        """
+        ...
+
     def running(self) -> AbstractAsyncContextManager[None]:
-        """Ready the source while the app runs: connections, and sample rows if none exist."""
+        """Ready the source while the app runs (PostgreSQL: the connection pool)."""
         ...
 
     async def open_rows(
@@ -65,8 +95,11 @@ class RowSource(Protocol):
         """
         ...
 
-    async def seed(self, rows: int) -> None:
-        """Create or replace the sample table with `rows` rows, all at once or not at all."""
+    async def seed(self, rows: int, *, replace: bool = True) -> bool:
+        """Create or replace the sample table with `rows` rows, all at once or not at all.
+
+        With `replace` off an existing sample table stays; returns whether it was written.
+        """
         ...
 
 

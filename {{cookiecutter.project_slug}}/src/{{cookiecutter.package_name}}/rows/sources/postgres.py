@@ -2,41 +2,42 @@
 
 Connections come from a psycopg pool opened and closed with the app. Each
 export declares a cursor in a transaction of its own and fetches BATCH_SIZE
-rows at a time, so neither side ever holds the whole result.
+rows at a time, so neither side ever holds the whole result. Each batch is
+made into Arrow arrays of the dataset's declared types (`columnar`), so the
+same formats write the same bytes as from SQLite.
 
-The rows go through the same Python encoders as SQLite's, so the same rows
-give the same bytes from either database. PostgreSQL can encode on its side,
-but not to the same bytes, and not faster where it counts. Measured on 1M
-sample rows, PostgreSQL on the same 2 cores, wall seconds (client CPU):
-
-- CSV: cursor + `csv` 2.2 (2.0); `COPY (SELECT ...) TO STDOUT (FORMAT csv,
-  HEADER)` 1.4 (1.3), but it ends lines with LF, quotes an empty string
-  (`""`, to tell it from NULL) and writes 919.0 as `919`.
-- JSON Lines: cursor + orjson 1.4 (1.2); `row_to_json` through COPY 1.9
-  (1.4), through a cursor 2.2 (0.8); and it writes 919.0 as `919` too.
-- Encoding on the event loop against in a worker thread, 3 exports at once:
-  CSV 6.0 against 7.4 s, JSON Lines 3.7 against 4.7 s. psycopg already
-  fetches on the loop, and the encoders hold the GIL, so a thread hop only
-  adds its own cost; a 2000-row batch keeps the loop for 1 to 2.5 ms.
+psycopg builds a Python object per value; ADBC's PostgreSQL driver, which
+reads into Arrow directly, took less CPU in a measurement on the same 1M sample
+rows (read and JSON Lines: 2.6 s against 3.8 s; BENCHMARKS.md). It is not used
+yet: it blocks a worker thread per stream and has no async pool, so the
+connection pool's limits, the 503 after DATABASE_POOL_TIMEOUT and the release
+of the connection the moment a client leaves would all have to be rebuilt
+around it. Decimals, timestamps and dates are loaded as text and parsed by
+Arrow (`_as_text`), which is the cheaper half of the conversion.
 """
 
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Callable
+import re
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from typing import Any, TypeVar
 
 import anyio
 import psycopg
+import pyarrow as pa
 from psycopg import sql
 from psycopg.pq import TransactionStatus
+from psycopg.types.string import TextLoader
 from psycopg_pool import AsyncConnectionPool
 
 from ...core.credentials import mask
+from ..columns import Kind
 from ..datasets import ITEMS, Dataset
 from ..seed import sample_rows
 from ..settings import RowsSettings
-from .base import Batch, DatabaseError, count_stream
+from .base import Batch, DatabaseError, Row, StartupError, count_stream
+from .conform import conform
 
 T = TypeVar("T")
 Connection = psycopg.AsyncConnection[tuple[Any, ...]]
@@ -45,34 +46,82 @@ Pool = AsyncConnectionPool[Connection]
 
 # How long releasing a connection may wait for the server to end its transaction.
 RELEASE_SECONDS = 5.0
-# The sample table mirrors the `Item` model, so its rows are the SQLite sample's
-# to the byte: the timestamp is ISO 8601 text, as the model says.
+# The sample table in PostgreSQL's own types for the `Item` model.
 _SAMPLE_COLUMNS = sql.SQL(
     """
     id bigint NOT NULL,
     name text NOT NULL,
     category text NOT NULL,
-    price double precision NOT NULL,
+    price numeric(10, 2) NOT NULL,
     quantity bigint NOT NULL,
-    created_at text NOT NULL,
+    in_stock boolean NOT NULL,
+    created_at timestamptz NOT NULL,
     note text
     """
 )
-_SAMPLE_TYPES = ("int8", "text", "text", "float8", "int8", "text", "text")
+_SAMPLE_TYPES = ("int8", "text", "text", "numeric", "int8", "bool", "timestamptz", "text")
 # Seeds of one database take turns on this transaction-scoped advisory lock.
 _SEED_LOCK = 0x6974656D73
+# libpq's words when the server answers that DATABASE_URL's database is not there.
+_NO_DATABASE = re.compile(r'database "[^"]*" does not exist')
+_PACKAGE = __name__.partition(".")[0]
+# Loaded as text (`_as_text`): Arrow parses it, exactly, faster than Python objects.
+_TEXT_TYPES = ("numeric", "timestamptz", "timestamp", "date")
+_PARSED = frozenset({Kind.DECIMAL, Kind.TIMESTAMPTZ, Kind.TIMESTAMP, Kind.DATE})
+# The PostgreSQL types each declared type is read from, exactly (pg_type names).
+READS: dict[Kind, tuple[str, ...]] = {
+    Kind.INTEGER: ("int8", "int4", "int2"),
+    Kind.FLOAT: ("float8", "float4"),
+    Kind.DECIMAL: ("numeric", "int8", "int4", "int2"),
+    Kind.BOOLEAN: ("bool",),
+    Kind.TEXT: ("text", "varchar", "bpchar"),
+    Kind.TIMESTAMPTZ: ("timestamptz",),
+    Kind.TIMESTAMP: ("timestamp",),
+    Kind.DATE: ("date",),
+}
 
 logger = logging.getLogger(__name__)
+
+
+async def _as_text(connection: Connection) -> None:
+    """Read decimals, timestamps and dates as PostgreSQL's text, for Arrow to parse.
+
+    A Python Decimal or datetime per value, then an Arrow array of them, cost
+    about a fifth more CPU than Arrow parsing the text (1M sample rows); ISO
+    DateStyle makes that text what Arrow reads.
+    """
+    for name in _TEXT_TYPES:
+        connection.adapters.register_loader(name, TextLoader)
+    await connection.set_autocommit(True)
+    await connection.execute("SET DateStyle = 'ISO, YMD'")
+    await connection.set_autocommit(False)
+
+
+def columnar(dataset: Dataset, rows: list[Row]) -> Batch:
+    """Rows from psycopg as a batch in the dataset's types, or `UnfitValueError`."""
+    arrays = []
+    by_column = zip(*rows, strict=True) if rows else [()] * len(dataset.fields)
+    for column, values in zip(dataset.fields, by_column, strict=True):
+        # The types loaded as text arrive as str: `conform` parses them.
+        kind = pa.string() if column.kind in _PARSED else column.arrow_type
+        try:
+            arrays.append(pa.array(values, type=kind))
+        except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError, ValueError):
+            # As text, so that `conform` names the value that does not fit, and its key.
+            arrays.append(pa.array([None if v is None else str(v) for v in values], pa.string()))
+    return conform(dataset, arrays)
 
 
 class PostgresRows:
     """A declared cursor whose first batch is already in hand, on a pooled connection."""
 
-    def __init__(
+    def __init__(  # noqa: PLR0913 - what a stream holds
         self,
         pool: Pool,
         connection: Connection,
         cursor: Cursor,
+        *,
+        dataset: Dataset,
         first: Batch,
         batch_size: int,
     ) -> None:
@@ -80,7 +129,8 @@ class PostgresRows:
         self._pool = pool
         self._connection: Connection | None = connection
         self._cursor = cursor
-        self._first = first
+        self._dataset = dataset
+        self._first: Batch | None = first
         self._batch_size = batch_size
 
     async def batches(self) -> AsyncIterator[Batch]:
@@ -91,12 +141,13 @@ class PostgresRows:
     async def encoded(self, encode: Callable[[Batch], T]) -> AsyncIterator[T]:
         """`encode` of each batch, on the event loop (faster than a thread hop, see above)."""
         try:
-            batch, self._first = self._first, []
-            while batch:
+            batch, self._first = self._first, None
+            while batch is not None:
                 yield encode(batch)
-                if len(batch) < self._batch_size:
+                if batch.num_rows < self._batch_size:
                     break
-                batch = await self._cursor.fetchmany(self._batch_size)
+                rows = await self._cursor.fetchmany(self._batch_size)
+                batch = columnar(self._dataset, rows) if rows else None
         finally:
             await self.aclose()
 
@@ -173,6 +224,30 @@ async def _create_sample(connection: Connection, rows: int, *, replace: bool) ->
     return True
 
 
+def _missing(connection: psycopg.Connection[tuple[Any, ...]], dataset: Dataset) -> str | None:
+    """What `dataset` needs that the database lacks, said for a person; None if nothing."""
+    found = connection.execute(
+        "SELECT a.attname, t.typname FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid"
+        " WHERE a.attrelid = to_regclass(%s) AND a.attnum > 0 AND NOT a.attisdropped",
+        (dataset.table,),
+    ).fetchall()
+    if not found:
+        return f"dataset {dataset.name}: no table {dataset.table}"
+    types = {str(name).lower(): str(type_name) for name, type_name in found}
+    absent = [name for name in dataset.columns if name.lower() not in types]
+    if absent:
+        return f"dataset {dataset.name}: table {dataset.table} has no column {', '.join(absent)}"
+    wrong = [
+        f"column {column.name} is {types[column.name.lower()]}, "
+        f"where a {column.declared} needs {' or '.join(READS[column.kind])}"
+        for column in dataset.fields
+        if types[column.name.lower()] not in READS[column.kind]
+    ]
+    if wrong:
+        return f"dataset {dataset.name}: {', '.join(wrong)}"
+    return None
+
+
 class PostgresSource:
     """The PostgreSQL database DATABASE_URL names, through a pool of connections."""
 
@@ -186,13 +261,33 @@ class PostgresSource:
         """The URL, its password masked."""
         return mask(self._url)
 
+    def prepare(self, datasets: Sequence[Dataset]) -> None:
+        """Check every dataset's table and columns, if the server answers already.
+
+        A database that does not exist stops the service; one that does not
+        answer yet is no reason not to start: row requests get a 503 until it
+        does, and the pool keeps trying.
+        """
+        timeout = self._settings.database_connect_timeout
+        try:
+            with psycopg.connect(self._url, connect_timeout=timeout) as connection:
+                problems = [found for one in datasets if (found := _missing(connection, one))]
+        except psycopg.Error as error:
+            if _NO_DATABASE.search(str(error)):
+                msg = f"DATABASE_URL={self.location}: the server has no such database"
+                raise StartupError(msg) from error
+            first = str(error).strip().partition("\n")[0]
+            logger.warning("cannot reach %s at start (%s): not checked", self.location, first)
+            return
+        if problems:
+            msg = f"{'; '.join(problems)} in {self.location}"
+            if any(one.table == ITEMS.table for one in datasets):
+                msg += f" (the sample table: `python -m {_PACKAGE} seed` makes it)"
+            raise StartupError(msg)
+
     @asynccontextmanager
     async def running(self) -> AsyncIterator[None]:
-        """Open the pool (connecting in the background) and create the sample table if missing.
-
-        A database that does not answer yet is no reason not to start: row
-        requests get a 503 until it does, and the pool keeps trying.
-        """
+        """Open the pool, connecting in the background, and close it at the end."""
         settings = self._settings
         pool: Pool = AsyncConnectionPool(
             self._url,
@@ -203,32 +298,16 @@ class PostgresSource:
             # One round trip per export: a connection the server dropped (a
             # restart) is replaced before use, rather than failing with a 503.
             check=AsyncConnectionPool.check_connection,
+            configure=_as_text,
             open=False,
         )
         await pool.open()
         self._pool = pool
         try:
-            await self._ensure_sample(pool)
             yield
         finally:
             self._pool = None
             await pool.close()
-
-    async def _ensure_sample(self, pool: Pool) -> None:
-        rows = self._settings.sample_rows
-        try:
-            async with pool.connection() as connection:
-                created = await _create_sample(connection, rows, replace=False)
-        except psycopg.Error as error:
-            logger.warning("cannot reach %s at start: %s", self.location, error)
-            return
-        if created:
-            logger.info(
-                "no %s table in %s: created it with %d sample rows",
-                ITEMS.table,
-                self.location,
-                rows,
-            )
 
     async def open_rows(
         self, dataset: Dataset, *, after_id: int, limit: int | None, batch_size: int
@@ -246,22 +325,24 @@ class PostgresSource:
         try:
             cursor = connection.cursor("rows")
             await cursor.execute(query, (after_id, limit))
-            first = await cursor.fetchmany(batch_size)
+            first = columnar(dataset, await cursor.fetchmany(batch_size))
         except psycopg.Error as error:
             await _release(pool, connection, cursor)
             raise DatabaseError(str(error)) from error
         except BaseException:
             await _release(pool, connection, cursor)
             raise
-        return PostgresRows(pool, connection, cursor, first, batch_size)
+        return PostgresRows(
+            pool, connection, cursor, dataset=dataset, first=first, batch_size=batch_size
+        )
 
-    async def seed(self, rows: int) -> None:
-        """Replace the sample table with `rows` rows, on a connection of its own."""
+    async def seed(self, rows: int, *, replace: bool = True) -> bool:
+        """Create or replace the sample table, on a connection of its own; others stay."""
         timeout = self._settings.database_connect_timeout
         try:
             async with await psycopg.AsyncConnection.connect(
                 self._url, connect_timeout=timeout
             ) as connection:
-                await _create_sample(connection, rows, replace=True)
+                return await _create_sample(connection, rows, replace=replace)
         except psycopg.Error as error:
             raise DatabaseError(str(error)) from error
