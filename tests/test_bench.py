@@ -83,12 +83,18 @@ def test_the_quick_benchmark_runs_on_the_default_render(tmp_path: Path) -> None:
     assert "BENCH_POSTGRES_URL" in sections["rows"]["not_run"]["postgresql"]
     assert "rows: postgresql not run: " in result.stdout
 
-    [events] = sections["events"]["figures"]
-    assert (events["broker"], events["processes"]) == ("memory", 1)
+    events = sections["events"]["figures"]
+    servers = [(f["server"], f["broker"], f["processes"]) for f in events]
+    assert servers == [
+        ("service", "memory", 1),
+        ("fastapi.sse", "memory", 1),
+        ("sse-starlette", "memory", 1),
+    ]
     assert "BENCH_REDIS_URL" in sections["events"]["not_run"]["redis"]
-    assert events["subscribers_reached"] == events["streams_complete"] == 100
-    assert events["deliveries"] == events["deliveries_expected"] == 500
-    assert 0 < events["min_ms"] <= events["p50_ms"] <= events["p99_ms"] <= events["max_ms"]
+    for figure in events:
+        assert figure["subscribers_reached"] == figure["streams_complete"] == 100
+        assert figure["deliveries"] == figure["deliveries_expected"] == 500
+        assert 0 < figure["min_ms"] <= figure["p50_ms"] <= figure["p99_ms"] <= figure["max_ms"]
 
     files = sections["files"]
     downloaded = files["settings"]["downloaded_sha256"]
@@ -106,7 +112,7 @@ def test_the_quick_benchmark_runs_on_the_default_render(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("answers", "modules"),
     [
-        (NO_ROWS | {"format_file": False, "format_relay": False}, {"events"}),
+        (NO_ROWS | {"format_file": False, "format_relay": False}, {"events", "events_baselines"}),
         (NO_ROWS | {"format_sse": False, "format_relay": False}, {"files"}),
         (NO_ROWS | {"format_sse": False, "format_file": False}, {"relay"}),
         ({"format_sse": False, "format_file": False, "format_relay": False}, {"rows", "baseline"}),

@@ -222,7 +222,11 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--subscribers",
         type=int,
-        help=f"events: streams held open ({_default(bench_events.SUBSCRIBERS)})",
+        nargs="+",
+        metavar="N",
+        help="events: streams held open, a run for each number given (default "
+        f"{' '.join(map(str, bench_events.SUBSCRIBERS[1]))}; "
+        f"{' '.join(map(str, bench_events.SUBSCRIBERS[0]))} with --quick)",
     )
     parser.add_argument(
         "--events",
@@ -269,7 +273,7 @@ def sections(args: argparse.Namespace) -> dict[str, Section]:
     rows = _pick(args.rows, quick, bench_rows.ROWS)
 {%- endif %}
 {%- if cookiecutter.format_sse %}
-    subscribers = _pick(args.subscribers, quick, bench_events.SUBSCRIBERS)
+    subscribers: list[int] = args.subscribers or list(bench_events.SUBSCRIBERS[0 if quick else 1])
     events = _pick(args.events, quick, bench_events.EVENTS)
 {%- endif %}
 {%- if cookiecutter.format_file %}
@@ -301,12 +305,13 @@ def sections(args: argparse.Namespace) -> dict[str, Section]:
 def _problems(args: argparse.Namespace) -> Iterator[str]:
     """What is wrong with the arguments, one line each."""
     for name, (lowest, highest) in BOUNDS.items():
-        value = getattr(args, name)
+        given = getattr(args, name)
         option = f"--{name.replace('_', '-')}"
-        if value is not None and highest is not None and not lowest <= value <= highest:
-            yield f"{option} must be between {lowest} and {highest}"
-        elif value is not None and value < lowest:
-            yield f"{option} must be at least {lowest}"
+        for value in given if isinstance(given, list) else [given]:
+            if value is not None and highest is not None and not lowest <= value <= highest:
+                yield f"{option} must be between {lowest} and {highest}"
+            elif value is not None and value < lowest:
+                yield f"{option} must be at least {lowest}"
 {%- if rows or cookiecutter.format_sse %}
     for name, (schemes, module, extra) in SERVERS.items():
         problem = _server_problem(getattr(args, name), schemes, module, extra)

@@ -25,8 +25,8 @@ import psutil
 
 MB = 1_000_000
 MIB = 1024 * 1024
-# The server's HTTP stack: it runs in another process, so it is not loaded here.
-SERVER_PACKAGES = ("uvicorn", "uvloop", "httptools"{% if cookiecutter.format_file %}, "granian"{% endif %})
+# The servers' stacks: they run in other processes, so they are not loaded here.
+SERVER_PACKAGES = ("uvicorn", "uvloop", "httptools"{% if cookiecutter.format_file %}, "granian"{% endif %}{% if cookiecutter.format_sse %}, "sse-starlette"{% endif %})
 # The password of a URL's user info: `scheme://user:password@host`.
 
 
@@ -289,6 +289,10 @@ class Server:
         """CPU seconds the server's processes have used so far."""
         times = [process.cpu_times() for process in self._processes]
         return sum(spent.user + spent.system for spent in times)
+
+    def kernel_cpu(self) -> float:
+        """The part of `cpu` spent in the kernel (system time): sockets, mostly."""
+        return sum(process.cpu_times().system for process in self._processes)
 
     def transfer(
         self,

@@ -54,7 +54,7 @@ from {{ cookiecutter.package_name }}.rows.sources.factory import row_source
 from {{ cookiecutter.package_name }}.settings import Settings
 {%- endif %}
 
-{% for section in ["baseline" if rows else "", "cli", "events" if cookiecutter.format_sse else "", "files" if cookiecutter.format_file else "", "relay" if cookiecutter.format_relay else "", "rows" if rows else ""] | select -%}
+{% for section in ["baseline" if rows else "", "cli", "events" if cookiecutter.format_sse else "", "events_baselines" if cookiecutter.format_sse else "", "files" if cookiecutter.format_file else "", "relay" if cookiecutter.format_relay else "", "rows" if rows else ""] | select -%}
 from bench import {{ section }} as {{ "bench" if section == "cli" else "bench_" ~ section }}
 {% endfor -%}
 from bench import tools as bench_tools
@@ -194,33 +194,64 @@ def test_the_compressor_alone_compresses_the_whole_body(settings: Settings) -> N
 {%- if cookiecutter.format_sse %}
 
 
-THREADS = bench_events.Harness(launch=in_thread(service), client_processes=0)
+def library(factory: str) -> bench_tools.Launcher:
+    """One of the apps the service is measured against, in a thread of this process."""
+    build: Callable[[], FastAPI] = getattr(bench_events_baselines, factory)
+    return in_thread(lambda _: build())
 
 
-def test_every_subscriber_receives_every_event_through_post_events(
+BASELINES_IN_THREADS = {
+    name: library(factory) for name, factory in bench_events_baselines.FACTORIES.items()
+}
+THREADS = bench_events.Harness(
+    launch=in_thread(service), baselines=BASELINES_IN_THREADS, client_processes=0
+)
+
+
+def test_every_subscriber_receives_every_event_from_the_service_and_the_libraries(
     setup: bench_tools.Setup,
 ) -> None:
-    results = bench_events.measure(setup, subscribers=20, events=2, harness=THREADS)
-    [figure] = results.figures
-    assert (figure["broker"], figure["processes"], figure["subscribers_on"]) == ("memory", 1, "all")
-    assert figure["subscribers_reached"] == figure["streams_complete"] == 20
-    assert figure["deliveries"] == figure["deliveries_expected"] == 40
-    assert 0 < figure["min_ms"] <= figure["p50_ms"] <= figure["p99_ms"] <= figure["max_ms"]
-    assert figure["publish_p50_ms"] > 0
-    assert figure["client_processes"] == 0
-    assert [target.unit for target in results.targets] == ["ms", "%"]
+    results = bench_events.measure(setup, subscribers=[20], events=2, harness=THREADS)
+    lines = [
+        (figure["server"], figure["broker"], figure["processes"], figure["subscribers_on"])
+        for figure in results.figures
+    ]
+    assert lines == [
+        ("service", "memory", 1, "all"),
+        ("fastapi.sse", "memory", 1, "all"),
+        ("sse-starlette", "memory", 1, "all"),
+    ]
+    for figure in results.figures:
+        assert figure["subscribers_reached"] == figure["streams_complete"] == 20
+        assert figure["deliveries"] == figure["deliveries_expected"] == 40
+        assert 0 < figure["min_ms"] <= figure["p50_ms"] <= figure["p99_ms"] <= figure["max_ms"]
+        assert figure["publish_p50_ms"] > 0
+        assert figure["client_processes"] == 0
+        # Two events to each stream, written one by one or together.
+        assert 20 <= figure["writes"] <= 40
+    assert [target.unit for target in results.targets] == ["x", "%", "KiB"]
     assert results.targets[1].met
     assert "40 / 40" in results.table
     assert "BENCH_REDIS_URL" in results.not_run["redis"]
     assert json.dumps(results.as_dict())
 
 
+def test_the_libraries_are_left_out_above_their_limit_and_when_missing() -> None:
+    above = bench_events.BASELINES_UP_TO + 1
+    not_run = bench_events._not_run([10, above], THREADS, "redis://127.0.0.1:1/0")
+    assert list(not_run) == [f"fastapi.sse and sse-starlette at {above:,}"]
+    alone = bench_events.Harness(launch=THREADS.launch, baselines={})
+    left_out = bench_events._not_run([10], alone, None)
+    assert set(left_out) == {"redis", "fastapi.sse", "sse-starlette"}
+
+
 @pytest.mark.services
 def test_subscribers_on_two_processes_sharing_redis_receive_every_event(
     setup: bench_tools.Setup, redis_url: str
 ) -> None:
+    service_alone = bench_events.Harness(launch=THREADS.launch, baselines={}, client_processes=0)
     results = bench_events.measure(
-        setup, subscribers=21, events=2, redis_url=redis_url, harness=THREADS
+        setup, subscribers=[21], events=2, redis_url=redis_url, harness=service_alone
     )
     lines = {(figure["broker"], figure["subscribers_on"]): figure for figure in results.figures}
     assert list(lines) == [
@@ -239,7 +270,7 @@ def test_subscribers_on_two_processes_sharing_redis_receive_every_event(
     assert lines["redis", "publishing process"]["subscribers_reached"] == 11
     assert lines["redis", "all"]["processes"] == 2
     assert [target.met for target in results.targets if target.unit == "%"] == [True, True]
-    assert results.not_run == {}
+    assert set(results.not_run) == {"fastapi.sse", "sse-starlette"}
     # The run's stream is gone.
     with redis.Redis.from_url(redis_url) as client:
         assert not client.exists(results.notes["redis_stream"])
@@ -409,6 +440,7 @@ def test_the_machine_is_described() -> None:
 {%- if cookiecutter.format_sse %}
         ["--subscribers", "0"],
         ["--subscribers", "20001"],
+        ["--subscribers", "100", "0"],
         ["--events", "0"],
         ["--redis-url", "http://127.0.0.1:6379"],
 {%- endif %}

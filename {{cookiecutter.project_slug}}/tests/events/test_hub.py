@@ -11,9 +11,16 @@ import pytest
 import redis.asyncio
 from redis.typing import EncodableT, FieldT
 
-from {{ cookiecutter.package_name }}.events.hub import RESET_EVENT, EventHub, MemoryHub, Subscription
+from {{ cookiecutter.package_name }}.events.hub import (
+    RESET_EVENT,
+    SEND_BYTES,
+    WAKE_BATCH,
+    EventHub,
+    MemoryHub,
+    Subscription,
+)
 from {{ cookiecutter.package_name }}.events.redis_hub import open_redis_hub, parse_id
-from {{ cookiecutter.package_name }}.events.sse import encode_event, encode_retry
+from {{ cookiecutter.package_name }}.events.sse import KEEPALIVE, encode_event, encode_retry
 from {{ cookiecutter.package_name }}.settings import Settings
 
 from tests.support.settings import BROKER_TIMINGS, make_settings
@@ -89,9 +96,19 @@ async def publish_each(hub: EventHub, count: int) -> list[str]:
     return ids
 
 
+async def received_events(subscription: Subscription, count: int) -> list[Event]:
+    """The next `count` events, however many frames each receive hands over."""
+    parser, events = EventStreamParser(), list[Event]()
+    while len(events) < count:
+        frames = await receive(subscription)
+        assert frames is not None, "the stream ended early"
+        events += parser.feed(frames)
+    assert not parser.pending, "frames must be handed over whole"
+    return events
+
+
 async def received_data(subscription: Subscription, count: int) -> list[str]:
-    frames = [await receive(subscription) for _ in range(count)]
-    return [event.data for event in parse(*(frame for frame in frames if frame))[1]]
+    return [event.data for event in await received_events(subscription, count)]
 
 
 def parse(*frames: bytes) -> tuple[EventStreamParser, list[Event]]:
@@ -138,6 +155,120 @@ def test_every_subscriber_gets_the_same_bytes_object_encoded_once(open_hub: Open
     first, *others = run(scenario())
     assert first is not None
     assert all(frame is first for frame in others)
+
+
+async def published_and_waiting(hub: EventHub, data: list[str]) -> tuple[Subscription, list[str]]:
+    """A subscription with an event of each of `data` waiting in it, and their ids.
+
+    A second subscription is read until it has them all: by then the hub has
+    handed every one to both (a Redis hub's reader delivers them on its own time).
+    """
+    waiting, watching = await hub.subscribe(None), await hub.subscribe(None)
+    ids = [await hub.publish("tick", text) for text in data]
+    await received_events(watching, len(data))
+    watching.close()
+    return waiting, ids
+
+
+def test_events_that_waited_are_handed_over_together_whole_and_in_order(
+    open_hub: OpenHub,
+) -> None:
+    texts = [json.dumps({"n": n}) for n in range(10)]
+
+    async def scenario() -> tuple[bytes | None, list[str]]:
+        async with open_hub(100, 100) as hub:
+            subscription, ids = await published_and_waiting(hub, texts)
+            return await receive(subscription), ids
+
+    frames, ids = run(scenario())
+    # The frames one after the other, byte for byte: the wire format is unchanged.
+    assert frames == b"".join(
+        encode_event(event_id, "tick", text) for event_id, text in zip(ids, texts, strict=True)
+    )
+    _, events = parse(frames)
+    expected = list(zip(ids, texts, strict=True))
+    assert [(event.last_event_id, event.data) for event in events] == expected
+
+
+def test_a_hand_over_stays_within_the_byte_budget_and_a_larger_frame_goes_alone(
+    open_hub: OpenHub,
+) -> None:
+    texts = ["a" * (SEND_BYTES // 4), "b" * (SEND_BYTES // 4), "c" * (SEND_BYTES // 4)]
+    texts += ["d" * SEND_BYTES, "e", "f"]
+
+    async def scenario() -> tuple[list[bytes], list[str]]:
+        async with open_hub(100, 100) as hub:
+            subscription, ids = await published_and_waiting(hub, texts)
+            handed: list[bytes] = []
+            while sum(len(parse(frames)[1]) for frames in handed) < len(texts):
+                frames = await receive(subscription)
+                assert frames is not None
+                handed.append(frames)
+            return handed, ids
+
+    handed, ids = run(scenario())
+    counts = [len(parse(frames)[1]) for frames in handed]
+    # The three quarters together; the frame over the budget alone; the small ones after it.
+    assert counts == [3, 1, 2]
+    assert [len(frames) <= SEND_BYTES for frames in handed] == [True, False, True]
+    _, events = parse(*handed)
+    expected = list(zip(ids, texts, strict=True))
+    assert [(event.last_event_id, event.data) for event in events] == expected
+
+
+def test_a_keep_alive_goes_only_to_a_stream_silent_for_a_whole_tick(open_hub: OpenHub) -> None:
+    async def scenario() -> list[bytes | None]:
+        async with open_hub(10, 10) as hub:
+            busy = await hub.subscribe(None)
+            await hub.publish("tick", "1")
+            handed = [await receive(busy)]
+            idle = await hub.subscribe(None)
+            # The first tick: the idle one is due, the busy one sent an event since.
+            hub.keep_alive()
+            handed.append(await receive(idle))
+            # The second: now the busy one has been silent for a whole tick.
+            hub.keep_alive()
+            handed.append(await receive(busy))
+            # The idle one sent its keep-alive since the first: what it gets next is the event.
+            await hub.publish("tick", "2")
+            handed.append(await receive(idle))
+            return handed
+
+    event, first, second, after = run(scenario())
+    assert event is not None
+    assert after is not None
+    assert (first, second) == (KEEPALIVE, KEEPALIVE)
+    assert parse(after)[1][0].data == "2"
+
+
+def test_an_event_published_while_streams_are_woken_joins_those_not_woken_yet() -> None:
+    """Streams are woken a batch per turn of the loop, and the publisher gets turns between."""
+    count = 2 * WAKE_BATCH + 10
+
+    async def scenario() -> list[list[int]]:
+        hub = MemoryHub(history=10, queue_size=10)
+        subscriptions = [await hub.subscribe(None) for _ in range(count)]
+
+        async def stream(subscription: Subscription) -> list[int]:
+            handed: list[int] = []
+            while sum(handed) < 2:
+                frames = await subscription.receive()
+                assert frames is not None
+                handed.append(len(parse(frames)[1]))
+            return handed
+
+        streams = [asyncio.ensure_future(stream(subscription)) for subscription in subscriptions]
+        await asyncio.sleep(0)
+        await hub.publish("tick", "1")
+        # One turn wakes the first batch, the next runs it: then the second event comes.
+        await asyncio.sleep(0)
+        await asyncio.sleep(0)
+        await hub.publish("tick", "2")
+        return await asyncio.gather(*streams)
+
+    handed = run(scenario())
+    assert handed.count([1, 1]) == WAKE_BATCH
+    assert handed.count([2]) == count - WAKE_BATCH
 
 
 def test_memory_ids_count_up_from_one() -> None:
@@ -221,8 +352,7 @@ def test_an_id_that_cannot_be_resumed_gets_a_reset_then_the_history(
             named = {"oldest": ids[0], "before-any": zero_id(ids[0]), "unissued": next_id(ids[-1])}
             last_event_id = named.get(case, case)
             subscription = await hub.subscribe(last_event_id)
-            frames = [await receive(subscription) for _ in range(3)]
-            return ids, last_event_id, parse(*(f for f in frames if f))[1]
+            return ids, last_event_id, await received_events(subscription, 3)
 
     ids, last_event_id, (reset, *replayed) = run(scenario())
     assert reset.type == RESET_EVENT

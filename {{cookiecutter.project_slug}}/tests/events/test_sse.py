@@ -14,8 +14,11 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import psutil
 import pytest
 from fastapi import FastAPI
+from prometheus_client.parser import text_string_to_metric_families
+from pydantic import SecretStr
 
 import {{ cookiecutter.package_name }}
 from {{ cookiecutter.package_name }}.app import create_app
@@ -24,7 +27,7 @@ from {{ cookiecutter.package_name }}.events.router import MAX_EVENT_BYTES
 from {{ cookiecutter.package_name }}.settings import Settings
 
 from tests.support.servers import serve
-from tests.support.settings import EVENT_SETTINGS, PUBLISH_TOKEN, make_settings
+from tests.support.settings import BROKER_TIMINGS, EVENT_SETTINGS, PUBLISH_TOKEN, make_settings
 from tests.support.ssewire import ChunkedResponse, Event, EventStreamParser, raw_stream
 
 AUTH = {"Authorization": f"Bearer {PUBLISH_TOKEN}"}
@@ -292,11 +295,100 @@ def test_a_slow_subscriber_is_dropped_and_never_holds_up_the_others(
         assert hub.subscribers == 1
         live = publish(http)
         assert fast.next_event().last_event_id == live
-        # The slow one's stream was ended, for its client to reconnect and replay.
-        slow.read_until(lambda: slow.response.ended)
+        # The slow one's connection was closed, for its client to reconnect and replay.
+        slow.read_to_close()
     received = [event.last_event_id for event in slow.events]
     assert received == published[: len(received)]
     assert len(received) < len(published)
+
+
+def scraped(client: httpx.Client, name: str, **labels: str) -> float:
+    """A sample of the app's /metrics (0 while it has none)."""
+    for family in text_string_to_metric_families(client.get("/metrics").text):
+        for sample in family.samples:
+            if sample.name == name and labels.items() <= sample.labels.items():
+                return sample.value
+    return 0.0
+
+
+def server_end(sock: socket.socket) -> list[Any]:
+    """The server's end of `sock`'s connection while it is open (the server is in this process)."""
+    client = sock.getsockname()
+    connections = psutil.Process().net_connections("tcp")
+    return [c for c in connections if c.raddr == client and c.status == psutil.CONN_ESTABLISHED]
+
+
+@pytest.mark.parametrize("hub_kind", ["memory", pytest.param("redis", marks=pytest.mark.services)])
+def test_a_dropped_subscriber_is_disconnected_without_reading_and_resumes_exactly(
+    settings: Settings, hub_kind: str, request: pytest.FixtureRequest
+) -> None:
+    """A client that stops reading: its connection is closed although it reads nothing more.
+
+    Left open, the connection would hold megabytes of kernel buffers for as
+    long as the client lives. Reading what reached it, then reconnecting with
+    the last id it saw, it gets every event after that one, once.
+    """
+    changes: dict[str, object] = {
+        "publish_token": SecretStr(PUBLISH_TOKEN),
+        **EVENT_SETTINGS,
+        "sse_history": 1000,
+    }
+    if hub_kind == "redis":
+        new_key: Callable[[], str] = request.getfixturevalue("new_stream_key")
+        url: str = request.getfixturevalue("redis_url")
+        changes |= {"broker_url": url, "sse_stream": new_key(), **BROKER_TIMINGS}
+    app = create_app(make_settings(**(settings.model_dump() | changes)))
+    hub: EventHub
+    payload = "x" * 60_000
+    with serve(app) as url, httpx.Client(base_url=url, timeout=5) as client:
+        hub = app.state.hub
+        with raw_stream(url, receive_buffer=4096) as slow:
+            published = [publish(client, data={"n": 0})]
+            # It reads the first event, then nothing more.
+            slow.read_until(lambda: bool(slow.events))
+            while hub.subscribers and len(published) < 500:
+                published.append(publish(client, data={"n": len(published), "pad": payload}))
+            assert hub.subscribers == 0
+            wait_for(lambda: not server_end(slow.sock), seconds=5)
+            # What reached it before the reset, then the end: nothing was left open.
+            slow.read_to_close()
+            seen = [event.last_event_id for event in slow.events]
+            assert seen == published[: len(seen)]
+            assert seen[-1] == slow.parser.last_event_id
+            # The drop is counted, and the stream's record ends as dropped.
+            on_events = {"endpoint": "/events"}
+            ended = {**on_events, "outcome": "dropped"}
+            wait_for(lambda: scraped(client, "http_streams_ended_total", **ended) == 1, seconds=5)
+            assert scraped(client, "sse_subscribers_dropped_total") == 1
+            # Written, if not all read: what the reset discarded counts too.
+            written = scraped(client, "http_stream_items_total", **on_events, item="event")
+            assert len(seen) <= written <= len(published)
+        with open_stream(client, last_event_id=seen[-1]) as again:
+            replayed = again.events(len(published) - len(seen))
+    assert [event.last_event_id for event in replayed] == published[len(seen) :]
+    assert [json.loads(event.data)["n"] for event in [*slow.events, *replayed]] == list(
+        range(len(published))
+    )
+
+
+def test_a_replay_comes_written_together_and_resumes_exactly(
+    events_url: str, http: httpx.Client
+) -> None:
+    history = int(EVENT_SETTINGS["sse_history"])
+    ids = [publish(http, data=n) for n in range(history)]
+    with raw_stream(events_url) as first:
+        # Nothing is replayed to a stream without Last-Event-ID: it reads live events.
+        live = publish(http, data=history)
+        first.read_until(lambda: bool(first.events))
+    assert [event.last_event_id for event in first.events] == [live]
+    resume_from = ids[2]
+    with raw_stream(events_url, {"Last-Event-ID": resume_from}) as again:
+        again.read_until(lambda: len(again.events) == history - 3 + 1)
+    assert [event.last_event_id for event in again.events] == [*ids[3:], live]
+    assert [event.data for event in again.events] == [str(n) for n in range(3, history + 1)]
+    # The replay in one chunk after the retry hint: the frames were waiting, so they went together.
+    per_chunk = [len(EventStreamParser().feed(chunk)) for chunk in again.chunks]
+    assert per_chunk == [0, history - 3 + 1]
 
 
 def test_hundreds_of_subscribers_all_receive_a_publish(

@@ -31,7 +31,9 @@ connection lasts. This subclass adds, per connection:
   buffer is watched instead.
 
 Everything else is uvicorn's own. The app sees which bound ended a response
-through the `CONNECTION` scope extension: `{"state": ConnectionState}`.
+through the `CONNECTION` scope extension: `{"state": ConnectionState}`, and
+may reset the connection through it at once (`ConnectionState.reset`), which
+ASGI has no message for.
 """
 
 import asyncio
@@ -39,9 +41,9 @@ import fcntl
 import socket
 import struct
 import termios
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from contextlib import suppress
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, ClassVar, Final
 
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
@@ -52,12 +54,16 @@ from .settings import ServerLimitsSettings
 CONNECTION: Final = "{{ cookiecutter.package_name }}.connection"
 _TOO_LARGE: Final = b"request line and headers too large"
 _TOO_SLOW: Final = b"request not received in time"
+# SO_LINGER on, for 0 seconds: closing resets the connection, discarding unsent bytes.
+_LINGER_RESET: Final = struct.pack("ii", 1, 0)
 
 
 @dataclass
 class ConnectionState:
     """What the protocol tells the app about the connection a request came on."""
 
+    # Close the connection at once, unsent bytes discarded: the client sees a reset.
+    reset: Callable[[], None] = field(repr=False)
     # "timeout" once a bound closed the connection; None while it is open.
     ended_by: str | None = None
 
@@ -86,7 +92,7 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
         self._receiving: asyncio.TimerHandle | None = None
         self._stalled: asyncio.TimerHandle | None = None
         self._socket: int | None = None
-        self._state = ConnectionState()
+        self._state = ConnectionState(reset=self._reset)
 
     # --- the request: its head's size, and the time it takes to arrive
 
@@ -197,6 +203,18 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
             else:
                 pending += struct.unpack("i", queued)[0]
         return pending
+
+    def _reset(self) -> None:
+        """Abort the connection with SO_LINGER 0: a reset, and its buffers freed at once.
+
+        A response waiting on a client that reads nothing ends then, as if the
+        client had left (uvicorn ends the request on the lost connection).
+        """
+        sock = self.transport.get_extra_info("socket")
+        if sock is not None:
+            with suppress(OSError):  # closed already: abort alone
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, _LINGER_RESET)
+        self.transport.abort()
 
     def connection_lost(self, exc: Exception | None) -> None:
         """Stop every clock of the connection."""

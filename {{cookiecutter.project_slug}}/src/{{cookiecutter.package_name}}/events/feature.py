@@ -1,5 +1,7 @@
 """The event feed as a feature: its routes, and the hub they share while the app runs.
 
+The hub comes with one keep-alive ticker for all its streams (`_keep_alive`).
+
 BROKER_URL picks the hub: a `MemoryHub` for memory://, a `RedisHub` for
 redis:// (imported only then, so the redis package is needed only then).
 """
@@ -43,17 +45,18 @@ def create(settings: EventsSettings) -> Feature:
 async def open_hub(settings: EventsSettings, metrics: EventMetrics) -> AsyncIterator[EventHub]:
     """The app's hub while it runs; its streams end as soon as uvicorn begins to stop."""
     async with _broker_hub(settings) as hub:
+        tasks = [asyncio.create_task(_keep_alive(hub, settings.sse_keepalive_seconds))]
         server = running_server()
-        closing = _close_after(stopping(server), hub, metrics) if server else None
-        watcher = asyncio.create_task(closing) if closing else None
-        if watcher is None:
+        if server is not None:
+            tasks.append(asyncio.create_task(_close_after(stopping(server), hub, metrics)))
+        else:
             logger.info("not under uvicorn's signal handling: streams end at the lifespan shutdown")
         try:
             yield hub
         finally:
-            if watcher is not None:
-                watcher.cancel()
-                await asyncio.gather(watcher, return_exceptions=True)
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
             metrics.closing = True
             await hub.close()
 
@@ -73,6 +76,16 @@ def _broker_hub(settings: EventsSettings) -> AbstractAsyncContextManager[EventHu
     from .redis_hub import open_redis_hub  # noqa: PLC0415 - only with the redis extra
 
     return open_redis_hub(settings)
+
+
+async def _keep_alive(hub: EventHub, seconds: float) -> None:
+    """Tick every half interval: a stream silent for a whole tick gets a keep-alive at the next.
+
+    So no stream is silent for longer than `seconds`, and one loop serves them all.
+    """
+    while True:
+        await asyncio.sleep(seconds / 2)
+        hub.keep_alive()
 
 
 async def _close_after(event: Awaitable[None], hub: EventHub, metrics: EventMetrics) -> None:

@@ -7,22 +7,32 @@ through a Redis stream. Both hand events to their streams through a `Fanout`.
 Memory stays bounded: the history is a ring of `history` events, and each
 subscriber holds at most `queue_size` undelivered events. A subscriber that
 falls that far behind is dropped rather than allowed to grow or to hold up the
-others; its stream ends, the client reconnects with `Last-Event-ID` and the
-history fills in what it missed.
+others; its connection is closed, the client reconnects with `Last-Event-ID`
+and the history fills in what it missed.
+
+The cost that grows with the subscribers is one write per stream per event.
+A stream that has several events waiting gets them in one write (up to
+SEND_BYTES), so a burst or a slow moment drains instead of compounding; one
+keep-alive tick serves every stream instead of a timer each.
 """
 
 import asyncio
 import json
 import logging
 from collections import deque
+from collections.abc import Callable
 from typing import Final, Literal, Protocol
 
-from .sse import encode_event
+from .sse import KEEPALIVE, encode_event
 
 logger = logging.getLogger(__name__)
 
 # Sent first when a client's Last-Event-ID cannot be resumed from the history.
 RESET_EVENT: Final = "reset"
+# Bytes of waiting frames written to a stream at once; a larger frame goes alone.
+SEND_BYTES: Final = 64 * 1024
+# Streams woken per turn of the event loop, which reads new requests between turns.
+WAKE_BATCH: Final = 256
 
 BrokerState = Literal["ok", "unavailable"]
 
@@ -35,7 +45,15 @@ class Subscription(Protocol):
     """One open stream's view of the hub."""
 
     async def receive(self) -> bytes | None:
-        """The next event frame; None once the stream is over (shutdown or dropped)."""
+        """The next frames to write, whole and in order (several at once when they waited).
+
+        A keep-alive comment when the stream has been silent; None once the
+        stream is over (shutdown or dropped).
+        """
+        ...
+
+    def when_dropped(self, callback: Callable[[], None]) -> None:
+        """Call `callback` if the hub drops this stream for falling behind."""
         ...
 
     def close(self) -> None:
@@ -67,6 +85,10 @@ class EventHub(Protocol):
         """A new subscription, first replaying what came after `last_event_id`."""
         ...
 
+    def keep_alive(self) -> None:
+        """Have each stream that sent nothing since the last call send a keep-alive."""
+        ...
+
     async def close(self) -> None:
         """End every stream and every later one at once: the server is stopping."""
         ...
@@ -83,51 +105,128 @@ def reset_notice(last_event_id: str, before_oldest: str, oldest_id: str | None) 
 
 
 class _Subscriber:
-    """One stream's place in a `Fanout`: a replay backlog, then a bounded queue."""
+    """One stream's place in a `Fanout`: a replay backlog, then at most `queue_size` live events.
+
+    Both wait in one list, the replay first; `receive` hands over as many as
+    fit in SEND_BYTES at once, so a stream that fell behind catches up in a
+    few writes instead of one per event. Nothing here runs on a timer: the
+    fan-out's `keep_alive` marks the streams that have been silent.
+    """
+
+    __slots__ = (
+        "_ended",
+        "_fanout",
+        "_frames",
+        "_limit",
+        "_on_drop",
+        "_ping",
+        "_queued",
+        "_replay",
+        "_sent",
+        "_waiter",
+    )
 
     def __init__(self, fanout: "Fanout", backlog: list[bytes], queue_size: int) -> None:
         self._fanout = fanout
-        self._backlog = deque(backlog)
-        # One slot more than the limit, so the end-of-stream marker always fits.
-        self._queue: asyncio.Queue[bytes | None] = asyncio.Queue(queue_size + 1)
+        self._frames = backlog
+        # How many of the first frames are replay, which the limit does not count.
+        self._replay = len(backlog)
         self._limit = queue_size
+        self._waiter: asyncio.Future[None] | None = None
+        # Whether the fan-out will wake it: it may take more frames until then.
+        self._queued = False
         self._ended = False
+        # Whether anything went out since the last keep-alive tick, and whether one is due.
+        self._sent = False
+        self._ping = False
+        self._on_drop: Callable[[], None] | None = None
 
     def offer(self, frame: bytes) -> bool:
         """Queue `frame`; False when the subscriber is already `queue_size` behind."""
-        if self._queue.qsize() >= self._limit:
+        if len(self._frames) - self._replay >= self._limit:
             return False
-        self._queue.put_nowait(frame)
+        self._frames.append(frame)
+        self._notify()
         return True
 
     def replay(self, frames: list[bytes]) -> None:
-        """Add to the backlog, which is sent before anything queued."""
+        """Put `frames` before every live event queued so far."""
         if not self._ended:
-            self._backlog.extend(frames)
+            self._frames[self._replay : self._replay] = frames
+            self._replay += len(frames)
+            self.wake()
+
+    def tick(self) -> None:
+        """A keep-alive tick: one is due if nothing went out since the previous tick."""
+        if self._sent:
+            self._sent = False
+        else:
+            self._ping = True
+            self._notify()
 
     def end(self) -> None:
         """Drop what is queued and wake the stream so that it finishes."""
         if self._ended:
             return
         self._ended = True
-        self._backlog.clear()
-        # asyncio.Queue has no clear() (nor, before Python 3.13, shutdown()).
-        while not self._queue.empty():
-            self._queue.get_nowait()
-        self._queue.put_nowait(None)
+        self._frames = []
+        self._replay = 0
+        self.wake()
+
+    def when_dropped(self, callback: Callable[[], None]) -> None:
+        """Call `callback` if the fan-out drops this subscriber for falling behind."""
+        self._on_drop = callback
+
+    def drop(self) -> None:
+        """Leave the fan-out for falling behind, and tell the stream's owner."""
+        self.close()
+        callback, self._on_drop = self._on_drop, None
+        if callback is not None:
+            callback()
 
     async def receive(self) -> bytes | None:
-        """The replay first, then live events; None once ended."""
-        if self._backlog:
-            return self._backlog.popleft()
-        if self._ended:
-            return None
-        return await self._queue.get()
+        """What to send next: queued frames written together, a keep-alive, or None once over."""
+        while not self._frames:
+            if self._ended:
+                return None
+            if self._ping:
+                self._ping = False
+                self._sent = True
+                return KEEPALIVE
+            self._waiter = asyncio.get_running_loop().create_future()
+            try:
+                await self._waiter
+            finally:
+                self._waiter = None
+        frames = self._frames
+        taken, size = 1, len(frames[0])
+        while taken < len(frames) and size + len(frames[taken]) <= SEND_BYTES:
+            size += len(frames[taken])
+            taken += 1
+        # One frame is sent as it is: the same bytes object for every stream.
+        message = frames[0] if taken == 1 else b"".join(frames[:taken])
+        del frames[:taken]
+        self._replay = max(0, self._replay - taken)
+        self._ping = False
+        self._sent = True
+        return message
 
     def close(self) -> None:
         """Leave the fan-out."""
         self.end()
         self._fanout.discard(self)
+
+    def _notify(self) -> None:
+        """Have the fan-out wake the stream, if it waits and is not to be woken already."""
+        if self._waiter is not None and not self._queued:
+            self._queued = True
+            self._fanout.wake_soon(self)
+
+    def wake(self) -> None:
+        """Let the stream take what waits for it."""
+        self._queued = False
+        if self._waiter is not None and not self._waiter.done():
+            self._waiter.set_result(None)
 
 
 class Fanout:
@@ -136,11 +235,17 @@ class Fanout:
     Every hub hands each event's frame, encoded once, to `deliver`: the same
     bytes object is queued for every subscriber, and one that is `queue_size`
     behind is dropped rather than allowed to grow or to hold up the others.
+
+    The streams an event wakes are woken WAKE_BATCH at a time, one batch per
+    turn of the event loop: between turns the loop reads what arrived, so an
+    event published while thousands of streams are being written joins the
+    frames of those not yet written, instead of waiting behind all of them.
     """
 
     def __init__(self, queue_size: int) -> None:
         self._queue_size = queue_size
         self._subscribers: set[_Subscriber] = set()
+        self._waking: deque[_Subscriber] = deque()
         self.closed = False
 
     def __len__(self) -> int:
@@ -159,13 +264,30 @@ class Fanout:
         """Queue `frame` for every subscriber; drop those too far behind."""
         dropped = [subscriber for subscriber in self._subscribers if not subscriber.offer(frame)]
         for subscriber in dropped:
-            subscriber.close()
+            subscriber.drop()
         if dropped:
             logger.warning(
                 "dropped %d subscriber(s) more than %d events behind; they may reconnect",
                 len(dropped),
                 self._queue_size,
             )
+
+    def keep_alive(self) -> None:
+        """Have every stream that sent nothing since the last call send a keep-alive."""
+        for subscriber in self._subscribers:
+            subscriber.tick()
+
+    def wake_soon(self, subscriber: _Subscriber) -> None:
+        """Wake `subscriber` in a later turn of the event loop, after those queued before it."""
+        self._waking.append(subscriber)
+        if len(self._waking) == 1:
+            asyncio.get_running_loop().call_soon(self._wake_batch)
+
+    def _wake_batch(self) -> None:
+        for _ in range(min(WAKE_BATCH, len(self._waking))):
+            self._waking.popleft().wake()
+        if self._waking:
+            asyncio.get_running_loop().call_soon(self._wake_batch)
 
     def discard(self, subscriber: _Subscriber) -> None:
         """Forget `subscriber` (its stream has ended)."""
@@ -221,6 +343,10 @@ class MemoryHub:
         await in between, so no event is missed or sent twice at the seam.
         """
         return self._fanout.join(self._backlog(last_event_id))
+
+    def keep_alive(self) -> None:
+        """Have each stream that sent nothing since the last call send a keep-alive."""
+        self._fanout.keep_alive()
 
     async def close(self) -> None:
         """End every stream; later subscribers end at once."""

@@ -181,6 +181,10 @@ class RedisHub:
             raise
         return subscriber
 
+    def keep_alive(self) -> None:
+        """Have each stream that sent nothing since the last call send a keep-alive."""
+        self._fanout.keep_alive()
+
     async def close(self) -> None:
         """End every stream, and stop reading."""
         self._fanout.close()

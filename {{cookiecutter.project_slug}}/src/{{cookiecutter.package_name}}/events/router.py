@@ -3,14 +3,13 @@
     POST /events -> hub.publish: encoded once, queued for every subscriber
     GET /events  -> hub.subscribe -> EventStreamResponse (retry, replay, live)
 
-The hub lives as long as the app (see `feature.open_hub`); the routes find it
-on `app.state.hub`.
+The hub lives as long as the app (see `feature.open_hub`), with one keep-alive
+ticker for all its streams; the routes find it on `app.state.hub`.
 """
 
 import json
 import logging
 import secrets
-from collections.abc import AsyncGenerator
 from typing import Annotated, Final
 
 from fastapi import APIRouter, Depends, Header, HTTPException, Request, status
@@ -21,12 +20,11 @@ from starlette.responses import Response, StreamingResponse
 
 from ..core.access import SIGNED_PARAMETER, UNAUTHORIZED, access_of, reader, signed_reader
 from ..core.limits import BUSY, stream_slot
-from ..core.observe import StreamRecord, stream_record
 from .hub import RESET_EVENT, BrokerUnavailableError, EventHub
 from .metrics import EventMetrics
 from .settings import EventsSettings
 from .sse import MEDIA_TYPE
-from .stream import EventStreamResponse, event_frames
+from .stream import EventStreamResponse
 
 logger = logging.getLogger(__name__)
 
@@ -102,32 +100,10 @@ def authorize(token: SecretStr | None, credentials: HTTPAuthorizationCredentials
         raise HTTPException(status.HTTP_403_FORBIDDEN, "the bearer token is not the publish token")
 
 
-def current_hub(request: Request) -> EventHub:
-    """The hub the app's lifespan opened."""
+async def current_hub(request: Request) -> EventHub:
+    """The hub the app's lifespan opened (async: a plain function would run in a thread)."""
     hub: EventHub = request.app.state.hub
     return hub
-
-
-async def observed(
-    frames: AsyncGenerator[bytes, None], record: StreamRecord | None, metrics: EventMetrics
-) -> AsyncGenerator[bytes, None]:
-    """`frames`, counting the events sent; a stream the hub ends was dropped, or is shutting down.
-
-    The hub ends a stream only when the server stops or when the subscriber
-    fell too far behind; a stream the client leaves is closed before its end.
-    """
-    try:
-        async for frame in frames:
-            if record is not None and frame.startswith(b"id:"):
-                record.count("event", 1)
-            yield frame
-    finally:
-        await frames.aclose()
-    dropped = not metrics.closing
-    if dropped:
-        metrics.dropped += 1
-    if record is not None:
-        record.reason = "dropped" if dropped else "shutdown"
 
 
 def router(settings: EventsSettings, metrics: EventMetrics) -> APIRouter:
@@ -161,17 +137,13 @@ def router(settings: EventsSettings, metrics: EventMetrics) -> APIRouter:
         },
     )
     async def subscribe(
-        request: Request,
         hub: Annotated[EventHub, Depends(current_hub)],
         last_event_id: Annotated[
             str | None,
             Header(description="Resume after this event id (browsers send it on reconnect)."),
         ] = None,
     ) -> Response:
-        frames = event_frames(
-            hub, last_event_id, settings.sse_retry_ms, settings.sse_keepalive_seconds
-        )
-        return EventStreamResponse(observed(frames, stream_record(request.scope), metrics))
+        return EventStreamResponse(hub, last_event_id, settings.sse_retry_ms, metrics)
 
     @api.post(
         "/events/token",

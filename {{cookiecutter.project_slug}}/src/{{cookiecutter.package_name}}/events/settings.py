@@ -31,7 +31,7 @@ class EventsSettings(BaseSettings):
         default=15,
         gt=0,
         le=3600,
-        description="Seconds of silence before a keep-alive comment; below proxy timeouts.",
+        description="Longest silence on a stream before a keep-alive; below proxy timeouts.",
     )
     sse_retry_ms: int = Field(
         default=3000,

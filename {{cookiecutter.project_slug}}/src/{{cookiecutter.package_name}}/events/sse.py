@@ -32,6 +32,15 @@ def encode_event(event_id: str, event: str, data: str) -> bytes:
     return "\n".join(lines).encode()
 
 
+def events_in(frames: bytes) -> int:
+    """How many events `frames` holds: whole frames as `encode_event` writes them.
+
+    Each opens with its `id:` line, and no line of a frame is empty, so an
+    event starts at the beginning or right after a blank line.
+    """
+    return frames.count(b"\n\nid: ") + frames.startswith(b"id: ")
+
+
 def encode_retry(milliseconds: int) -> bytes:
     """The reconnection delay a client should wait after losing the stream."""
     return f"retry: {milliseconds}\n\n".encode()
