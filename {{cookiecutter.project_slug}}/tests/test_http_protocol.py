@@ -101,7 +101,8 @@ def test_a_request_that_trickles_in_gets_a_408(settings: Settings) -> None:
                     break
         elapsed = time.monotonic() - started
     assert reply.startswith(b"HTTP/1.1 408 ")
-    assert 0.5 <= elapsed < 5
+    # Not at once, nor never; event loops round their timers to the millisecond.
+    assert 0.45 <= elapsed < 5
 
 
 def test_a_connection_that_sends_nothing_is_closed(settings: Settings) -> None:
@@ -112,7 +113,8 @@ def test_a_connection_that_sends_nothing_is_closed(settings: Settings) -> None:
             reply = read_all(sock)
         elapsed = time.monotonic() - started
     assert reply.startswith(b"HTTP/1.1 408 ")
-    assert 0.5 <= elapsed < 5
+    # Not at once, nor never; event loops round their timers to the millisecond.
+    assert 0.45 <= elapsed < 5
 
 
 def test_each_request_on_a_kept_alive_connection_has_its_own_time(settings: Settings) -> None:

@@ -232,7 +232,7 @@ def test_pieces_pass_through_nginx_as_the_service_sends_them(
     assert body == b"".join(pieces)
     # The slow source takes (pieces - 1) pauses; the first piece must not wait for them.
     assert finished >= (len(pieces) - 1) * PAUSE
-    assert first_byte < 1.0
+    # Well before the end, however loaded the machine: not after the pauses.
     assert first_byte < finished - 2 * PAUSE
 {%- endif %}
 {%- if cookiecutter.format_file %}
@@ -302,7 +302,8 @@ def test_events_arrive_through_nginx_as_they_are_published(
         first_event = time.monotonic() - started
     assert stream.events[0].type == "tick"
     assert stream.events[0].data in {'{"replica":0}', '{"replica":1}'}
-    assert first_event < 1.0
+    # Buffered, a small event would wait for more (for ever here); generous for a loaded machine.
+    assert first_event < 3.0
 
 
 def test_a_publish_on_one_replica_reaches_the_streams_of_both_through_nginx(
