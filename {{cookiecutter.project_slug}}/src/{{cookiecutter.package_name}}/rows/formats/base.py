@@ -81,10 +81,10 @@ async def framed(
         if not data:
             continue
         if empty:
-            yield head + data if head else data
+            # Rebound, so that the first batch is held once joined, not twice.
+            data = head + data if head else data  # noqa: PLW2901
             empty = False
-            continue
-        if row_format.separator:
+        elif row_format.separator:
             yield row_format.separator
         yield data
     end = head + row_format.tail if empty else row_format.tail

@@ -217,25 +217,25 @@ class SqliteRows:
             first, self._first = self._first, None
             if first is None:
                 return
-            data = await to_thread.run_sync(encode, first)
+            found = await to_thread.run_sync(_listed, encode, first)
             del first
-            while True:
-                yield data
+            while found:
+                # Popped as it leaves: while it waits to be sent, what holds the
+                # bytes is the consumer, never this frame too.
+                yield found.pop()
                 found = await to_thread.run_sync(self._next, encode)
-                if found is None:
-                    break
-                data = found[0]
         finally:
             self.close()
 
-    def _next(self, encode: Callable[[Batch], T]) -> tuple[T] | None:
+    def _next(self, encode: Callable[[Batch], T]) -> list[T]:
+        """The next batch encoded, alone in a list (see `_listed`); an empty list at the end."""
         if self._cursor is None:
             msg = "the row stream is closed"
             raise RuntimeError(msg)
         try:
             batch = self._reader.read_next_batch()
         except StopIteration:
-            return None
+            return []
         except OSError as error:
             # The driver refuses a value of another storage class than the first
             # batch's: find the row and say so, rather than only that it failed.
@@ -245,7 +245,7 @@ class SqliteRows:
             raise
         checked = _checked(self._dataset, batch)
         self._last = _last_key(self._dataset, checked, self._last)
-        return (encode(checked),)
+        return [encode(checked)]
 
     async def aclose(self) -> None:
         """Close the cursor's connection (for callers that release asynchronously)."""
@@ -263,6 +263,12 @@ class SqliteRows:
 
 def _unchanged(batch: Batch) -> Batch:
     return batch
+
+
+def _listed(encode: Callable[[Batch], T], batch: Batch) -> list[T]:
+    # In a list, because a worker thread keeps what it returned until its next
+    # call: popped from the list, the bytes are not held by an idle thread too.
+    return [encode(batch)]
 
 
 def _last_key(dataset: Dataset, batch: Batch, before: object) -> object:
