@@ -6,8 +6,8 @@ waited `flush_interval`, so a slow query, a trickle of small batches or a large
 `chunk_size` never holds back bytes that are ready.
 
 While a piece waits for a slow client, a stream holds its batch's bytes once:
-pieces are cut from views of the batches as the source made them (which its
-generators hold anyway), and only the piece that leaves is a copy.
+pieces are cut from views of the batches as the source made them, and only
+the piece that leaves is a copy.
 """
 
 import asyncio
