@@ -1,4 +1,5 @@
 import asyncio
+import tracemalloc
 from collections.abc import AsyncGenerator
 
 import pytest
@@ -32,6 +33,44 @@ def test_pieces_have_the_size_except_the_first_and_last() -> None:
 def test_a_large_first_batch_is_cut_like_the_rest() -> None:
     out = asyncio.run(collect(source(b"abcdefghij"), size=4))
     assert out == [b"abcd", b"efgh", b"ij"]
+
+
+def test_pieces_cross_the_boundaries_of_batches_of_any_size() -> None:
+    sizes = [n * 7 % 19 for n in range(200)]  # 0 to 18 bytes, in no simple order
+    batches = [bytes([65 + n % 26]) * size for n, size in enumerate(sizes)]
+    out = asyncio.run(collect(source(b"ab", *batches, b"", b"xyz"), size=4))
+    assert b"".join(out) == b"ab" + b"".join(batches) + b"xyz"
+    assert out[0] == b"ab"
+    assert {len(piece) for piece in out[1:-1]} == {4}
+    assert 0 < len(out[-1]) <= 4
+
+
+def test_a_batch_is_held_once_while_its_pieces_wait() -> None:
+    batch_size, piece = 4 * 1024 * 1024, 64 * 1024
+
+    async def batches() -> AsyncGenerator[bytes, None]:
+        # Held here while the pieces leave, as an encoder's caller holds its bytes.
+        batch = b"a" * (batch_size + 10)
+        yield batch
+        batch = b"b" * batch_size
+        yield batch
+
+    async def scenario() -> list[int]:
+        held = []
+        pieces = rechunk(batches(), piece, 10)
+        tracemalloc.start()
+        try:
+            async for _ in pieces:
+                held.append(tracemalloc.get_traced_memory()[0])
+        finally:
+            tracemalloc.stop()
+        return held
+
+    held = asyncio.run(scenario())
+    # One batch and a piece at any time: never a copy of a batch, nor the
+    # first batch still held once the second one's pieces leave.
+    assert len(held) == 2 * batch_size // piece + 1
+    assert max(held) < batch_size + 4 * piece
 
 
 def test_nothing_in_nothing_out() -> None:

@@ -6,6 +6,7 @@ import shutil
 import socket
 import sqlite3
 import time
+import tracemalloc
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import closing
 from pathlib import Path
@@ -21,6 +22,7 @@ from {{ cookiecutter.package_name }}.rows import seed
 from {{ cookiecutter.package_name }}.rows.datasets import ITEMS
 from {{ cookiecutter.package_name }}.rows.feature import FORMATS
 from {{ cookiecutter.package_name }}.rows.formats.base import RowFormat
+from {{ cookiecutter.package_name }}.rows.router import body
 from {{ cookiecutter.package_name }}.rows.seed import create_sample_database
 from {{ cookiecutter.package_name }}.rows.sources import postgres as postgres_source
 from {{ cookiecutter.package_name }}.rows.sources.base import Row, open_cursors
@@ -128,6 +130,36 @@ def test_a_client_that_leaves_mid_stream_releases_the_cursor(
         if big_database_url.startswith("postgresql"):
             # The cursor's transaction ended and its connection is back in the pool, idle.
             assert eventually(lambda: busy_connections(big_database_url) == [])
+
+
+@pytest.mark.parametrize("row_format", FORMATS, ids=lambda one: one.suffix)
+def test_a_stream_holds_one_batch_of_bytes_while_its_pieces_wait(
+    big_database_url: str, row_format: RowFormat
+) -> None:
+    settings = make_settings(database_url=big_database_url)
+    source = row_source(settings)
+
+    async def export() -> tuple[int, list[int]]:
+        async with source.running():
+            rows = await source.open_rows(ITEMS, after_id=0, limit=None, batch_size=BIG // 2)
+            sizes, held = [], []
+            # What the bytes of the pieces that wait cost in Python's memory,
+            # each measured while its stream waits to send it.
+            tracemalloc.start()
+            try:
+                async for piece in body(rows, ITEMS, row_format, settings):
+                    held.append(tracemalloc.get_traced_memory()[0])
+                    sizes.append(len(piece))
+            finally:
+                tracemalloc.stop()
+                await rows.aclose()
+            return sum(sizes), held
+
+    total, held = asyncio.run(export())
+    # Two batches of half the rows each: one batch of bytes (half the export)
+    # and the piece that leaves, never a second copy of a batch.
+    assert len(held) > 4
+    assert max(held) < 0.75 * total
 
 
 def test_a_client_that_leaves_before_the_first_piece_releases_the_cursor(

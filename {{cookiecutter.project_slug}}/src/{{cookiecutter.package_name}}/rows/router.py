@@ -118,8 +118,11 @@ async def _reported(encoded: AsyncIterator[bytes]) -> AsyncGenerator[bytes, None
     After the first bytes the response can only be aborted; the log says why.
     """
     try:
-        async for data in encoded:
-            yield data
+        while True:
+            # Passed on as awaited: no local here holds the bytes while they wait to be sent.
+            yield await anext(encoded)
+    except StopAsyncIteration:
+        return
     except UnfitValueError as error:
         logger.error("%s", error)
         raise

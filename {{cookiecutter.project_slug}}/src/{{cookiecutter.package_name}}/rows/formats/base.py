@@ -72,15 +72,21 @@ async def framed(
 ) -> AsyncGenerator[bytes, None]:
     """Encoded batches with the format's head before them, separators between, tail after.
 
-    The head travels with the first batch, so the first piece carries rows.
+    The head travels with the first batch, so the first piece carries rows. A
+    separator goes on its own: joined to its batch, it would copy every batch.
     """
-    head = prefix = row_format.head(columns)
+    head = row_format.head(columns)
     empty = True
     async for data in batches:
         if not data:
             continue
-        yield prefix + data if prefix else data
-        prefix, empty = row_format.separator, False
+        if empty:
+            # Rebound, so that the first batch is held once joined, not twice.
+            data = head + data if head else data  # noqa: PLW2901
+            empty = False
+        elif row_format.separator:
+            yield row_format.separator
+        yield data
     end = head + row_format.tail if empty else row_format.tail
     if end:
         yield end

@@ -143,11 +143,17 @@ class PostgresRows:
         try:
             batch, self._first = self._first, None
             while batch is not None:
-                yield encode(batch)
-                if batch.num_rows < self._batch_size:
+                last = batch.num_rows < self._batch_size
+                found = [encode(batch)]
+                # The columns are let go once encoded, and the bytes popped as
+                # they leave: a stream waiting on a slow client holds them once.
+                del batch
+                yield found.pop()
+                if last:
                     break
                 rows = await self._cursor.fetchmany(self._batch_size)
                 batch = columnar(self._dataset, rows) if rows else None
+                del rows  # the batch has their values: their Python objects need not wait too
         finally:
             await self.aclose()
 

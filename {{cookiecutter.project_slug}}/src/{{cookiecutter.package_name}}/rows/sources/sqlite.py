@@ -16,6 +16,7 @@ dropped again.
 """
 
 import logging
+import os
 import sqlite3
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager, closing
@@ -27,7 +28,7 @@ import adbc_driver_sqlite.dbapi as adbc
 import pyarrow as pa
 import pyarrow.compute as pc
 from adbc_driver_manager import dbapi
-from anyio import to_thread
+from anyio import CapacityLimiter, to_thread
 
 from ..columns import Column, Kind
 from ..datasets import Dataset
@@ -41,6 +42,12 @@ T = TypeVar("T")
 # which a long read in key order fills with pages it never reads again: with a
 # hundred slow clients that was 200 MiB. The key's interior pages fit in this.
 CACHE_KIB = 256
+# Exports reading and encoding a batch at once, per process (the rest wait their
+# turn). Left at anyio's 40 worker threads, a burst of a hundred exports ran 40
+# reads and encodes together, and the allocators kept their working memory:
+# 0.6 MiB more per export, measured in BENCHMARKS.md. More than the cores do
+# not go faster, and the event loop keeps its share of them.
+THREADS = max(4, os.cpu_count() or 1)
 _PACKAGE = __name__.partition(".")[0]
 # Per declared type: the storage classes that may hold it, how it is read, a probe value.
 _STORED: dict[Kind, tuple[tuple[str, ...], str, str]] = {
@@ -192,10 +199,16 @@ class SqliteRows:
     """An executed query whose first batch is already in hand."""
 
     def __init__(
-        self, dataset: Dataset, cursor: adbc.Cursor, reader: pa.RecordBatchReader, first: Batch
+        self,
+        dataset: Dataset,
+        cursor: adbc.Cursor,
+        reader: pa.RecordBatchReader,
+        first: Batch,
+        limiter: CapacityLimiter,
     ) -> None:
         count_stream(+1)
         self._dataset = dataset
+        self._limiter = limiter
         self._cursor: adbc.Cursor | None = cursor
         self._reader = reader
         self._first: Batch | None = first
@@ -217,25 +230,25 @@ class SqliteRows:
             first, self._first = self._first, None
             if first is None:
                 return
-            data = await to_thread.run_sync(encode, first)
+            found = await to_thread.run_sync(_listed, encode, first, limiter=self._limiter)
             del first
-            while True:
-                yield data
-                found = await to_thread.run_sync(self._next, encode)
-                if found is None:
-                    break
-                data = found[0]
+            while found:
+                # Popped as it leaves: while it waits to be sent, what holds the
+                # bytes is the consumer, never this frame too.
+                yield found.pop()
+                found = await to_thread.run_sync(self._next, encode, limiter=self._limiter)
         finally:
             self.close()
 
-    def _next(self, encode: Callable[[Batch], T]) -> tuple[T] | None:
+    def _next(self, encode: Callable[[Batch], T]) -> list[T]:
+        """The next batch encoded, alone in a list (see `_listed`); an empty list at the end."""
         if self._cursor is None:
             msg = "the row stream is closed"
             raise RuntimeError(msg)
         try:
             batch = self._reader.read_next_batch()
         except StopIteration:
-            return None
+            return []
         except OSError as error:
             # The driver refuses a value of another storage class than the first
             # batch's: find the row and say so, rather than only that it failed.
@@ -245,7 +258,7 @@ class SqliteRows:
             raise
         checked = _checked(self._dataset, batch)
         self._last = _last_key(self._dataset, checked, self._last)
-        return (encode(checked),)
+        return [encode(checked)]
 
     async def aclose(self) -> None:
         """Close the cursor's connection (for callers that release asynchronously)."""
@@ -263,6 +276,12 @@ class SqliteRows:
 
 def _unchanged(batch: Batch) -> Batch:
     return batch
+
+
+def _listed(encode: Callable[[Batch], T], batch: Batch) -> list[T]:
+    # In a list, because a worker thread keeps what it returned until its next
+    # call: popped from the list, the bytes are not held by an idle thread too.
+    return [encode(batch)]
 
 
 def _last_key(dataset: Dataset, batch: Batch, before: object) -> object:
@@ -289,7 +308,11 @@ def missing(connection: sqlite3.Connection, dataset: Dataset) -> str | None:
 
 
 def _execute(
-    path: Path, dataset: Dataset, parameters: Sequence[int], batch_size: int
+    path: Path,
+    dataset: Dataset,
+    parameters: Sequence[int],
+    batch_size: int,
+    limiter: CapacityLimiter,
 ) -> SqliteRows:
     # mode=ro: a missing file is an error, never a new empty database.
     connection = adbc.connect(f"{path.resolve().as_uri()}?mode=ro", autocommit=True)
@@ -302,7 +325,7 @@ def _execute(
         reader = cursor.fetch_record_batch()
         # The probe row makes the first batch: never empty, and dropped here.
         first = _checked(dataset, reader.read_next_batch().slice(1))
-        return SqliteRows(dataset, cursor, reader, first)
+        return SqliteRows(dataset, cursor, reader, first, limiter)
     except BaseException:
         cursor.close()  # the driver refuses to close a connection with a statement open
         connection.close()
@@ -319,6 +342,7 @@ class SqliteSource:
         # a DATABASE_URL that was set and names none is a mistake to report, and
         # 1000 made-up rows served in its place would hide it.
         self._may_create = "database_url" not in settings.model_fields_set
+        self._limiter = CapacityLimiter(THREADS)
 
     @property
     def location(self) -> str:
@@ -358,7 +382,15 @@ class SqliteSource:
         """Run the dataset's query for rows after `after_id`, in key order, at most `limit`."""
         parameters = (after_id, -1 if limit is None else limit)
         try:
-            return await to_thread.run_sync(_execute, self.path, dataset, parameters, batch_size)
+            return await to_thread.run_sync(
+                _execute,
+                self.path,
+                dataset,
+                parameters,
+                batch_size,
+                self._limiter,
+                limiter=self._limiter,
+            )
         except adbc.Error as error:
             raise DatabaseError(str(error)) from error
 
