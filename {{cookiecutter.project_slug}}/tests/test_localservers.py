@@ -1,6 +1,9 @@
+import os
+import socket
+
 import pytest
 
-from tests.support.localservers import not_run
+from tests.support.localservers import listening_socket, not_run
 
 
 def skipped(reason: str, name: str) -> pytest.TestReport:
@@ -31,3 +34,14 @@ def test_skipped_tests_are_summed_up_in_one_line_by_reason() -> None:
 
 def test_nothing_is_said_when_everything_ran() -> None:
     assert not_run([]) is None
+
+
+def test_a_listening_socket_holds_its_port_and_passes_to_a_child_process() -> None:
+    with listening_socket() as listener:
+        port = listener.getsockname()[1]
+        with socket.socket() as rival, pytest.raises(OSError, match="in use"):
+            rival.bind(("127.0.0.1", port))
+        # Inheritable, so `uvicorn --fd` in a child process gets the same socket.
+        assert os.get_inheritable(listener.fileno())
+        with socket.create_connection(("127.0.0.1", port), timeout=5):
+            pass

@@ -26,6 +26,7 @@ from {{ cookiecutter.package_name }}.events.hub import RESET_EVENT, EventHub
 from {{ cookiecutter.package_name }}.events.router import MAX_EVENT_BYTES
 from {{ cookiecutter.package_name }}.settings import Settings
 
+from tests.support.localservers import listening_socket
 from tests.support.servers import serve
 from tests.support.settings import BROKER_TIMINGS, EVENT_SETTINGS, PUBLISH_TOKEN, make_settings
 from tests.support.ssewire import ChunkedResponse, Event, EventStreamParser, raw_stream
@@ -436,19 +437,11 @@ def test_hundreds_of_subscribers_all_receive_a_publish(
     wait_for(lambda: hub.subscribers == 0)
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 @pytest.mark.parametrize("hub_kind", ["memory", pytest.param("redis", marks=pytest.mark.services)])
 def test_sigterm_ends_open_streams_and_the_server_exits_promptly(
     tmp_path: Path, hub_kind: str, request: pytest.FixtureRequest
 ) -> None:
     """A real uvicorn process: it would wait for the open stream without limit."""
-    port = free_port()
     source = Path({{ cookiecutter.package_name }}.__file__).parents[1]
     # None of the service's settings from this environment: the defaults, in tmp_path.
     environment = {
@@ -460,13 +453,17 @@ def test_sigterm_ends_open_streams_and_the_server_exits_promptly(
         new_key: Callable[[], str] = request.getfixturevalue("new_stream_key")
         environment["BROKER_URL"] = request.getfixturevalue("redis_url")
         environment["SSE_STREAM"] = new_key()
-    command = [
-        sys.executable, "-m", "uvicorn", "{{ cookiecutter.package_name }}.main:app",
-        "--app-dir", str(source), "--host", "127.0.0.1", "--port", str(port),
-    ]  # fmt: skip
-    server = subprocess.Popen(  # noqa: S603 - a fixed command line
-        command, cwd=tmp_path, env=environment, stderr=subprocess.PIPE, text=True
-    )
+    # The server inherits a bound socket: no other test's server can take its port.
+    with listening_socket() as listener:
+        port = listener.getsockname()[1]
+        command = [
+            sys.executable, "-m", "uvicorn", "{{ cookiecutter.package_name }}.main:app",
+            "--app-dir", str(source), "--fd", str(listener.fileno()),
+        ]  # fmt: skip
+        server = subprocess.Popen(  # noqa: S603 - a fixed command line
+            command, cwd=tmp_path, env=environment, stderr=subprocess.PIPE, text=True,
+            pass_fds=(listener.fileno(),),
+        )  # fmt: skip
     try:
         with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=5) as client:
             wait_for(lambda: _answers(client), seconds=20)

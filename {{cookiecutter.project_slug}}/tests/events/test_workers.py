@@ -18,7 +18,7 @@ import pytest
 import {{ cookiecutter.package_name }}
 from {{ cookiecutter.package_name }}.settings import Settings
 
-from tests.support.localservers import free_port
+from tests.support.localservers import listening_socket
 from tests.support.settings import PUBLISH_TOKEN
 from tests.support.ssewire import RawStream, raw_stream
 
@@ -53,8 +53,6 @@ def answers(base_url: str) -> bool:
 
 
 def test_sigterm_ends_the_streams_of_every_worker_and_the_tree_exits(tmp_path: Path) -> None:
-    port = free_port()
-    base_url = f"http://127.0.0.1:{port}"
     source = Path({{ cookiecutter.package_name }}.__file__).parents[1]
     # None of the service's settings from this environment: the defaults, in tmp_path.
     environment = {
@@ -63,14 +61,19 @@ def test_sigterm_ends_the_streams_of_every_worker_and_the_tree_exits(tmp_path: P
         if name.lower() not in Settings.model_fields and name != "WEB_CONCURRENCY"
     }
     environment["PUBLISH_TOKEN"] = PUBLISH_TOKEN
-    command = [
-        sys.executable, "-m", "uvicorn", "{{ cookiecutter.package_name }}.main:app",
-        "--app-dir", str(source), "--host", "127.0.0.1", "--port", str(port),
-        "--workers", str(WORKERS),
-    ]  # fmt: skip
-    supervisor = subprocess.Popen(  # noqa: S603 - a fixed command line
-        command, cwd=tmp_path, env=environment, stderr=subprocess.PIPE, text=True
-    )
+    # The supervisor inherits a bound socket: no other test's server can take its port.
+    with listening_socket() as listener:
+        port = listener.getsockname()[1]
+        base_url = f"http://127.0.0.1:{port}"
+        command = [
+            sys.executable, "-m", "uvicorn", "{{ cookiecutter.package_name }}.main:app",
+            "--app-dir", str(source), "--fd", str(listener.fileno()),
+            "--workers", str(WORKERS),
+        ]  # fmt: skip
+        supervisor = subprocess.Popen(  # noqa: S603 - a fixed command line
+            command, cwd=tmp_path, env=environment, stderr=subprocess.PIPE, text=True,
+            pass_fds=(listener.fileno(),),
+        )  # fmt: skip
     try:
         deadline = time.monotonic() + 30
         while not answers(base_url):

@@ -1,4 +1,4 @@
-"""What the tests of real servers share: a free port, and what to do when a server is missing.
+"""What the tests of real servers share: a port, and what to do when a server is missing.
 
 A test that needs a server beyond the app (nginx, a database, a broker, a
 browser) skips, saying what to set or install; where the servers are required
@@ -10,7 +10,8 @@ up by reason (`not_run`).
 import os
 import socket
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from typing import NoReturn
 
 import pytest
@@ -24,11 +25,29 @@ def missing_service(reason: str) -> NoReturn:
 
 
 def free_port() -> int:
-    """A loopback port nobody listens on now."""
+    """A loopback port nobody listens on now, for servers that must bind it themselves.
+
+    Between this answer and their bind another server may take it; a server
+    that can inherit a socket gets `listening_socket()` instead.
+    """
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port: int = sock.getsockname()[1]
         return port
+
+
+@contextmanager
+def listening_socket() -> Iterator[socket.socket]:
+    """A loopback socket bound and listening, for a server process to inherit.
+
+    `uvicorn --fd N` serves on it: the port is held from the moment it is
+    picked, so no other test's server can take it before the process starts.
+    """
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        sock.listen(128)
+        sock.set_inheritable(True)
+        yield sock
 
 
 def not_run(skipped: Iterable[pytest.TestReport | pytest.CollectReport]) -> str | None:

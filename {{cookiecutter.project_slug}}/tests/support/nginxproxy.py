@@ -20,6 +20,8 @@ import pytest
 
 from .localservers import free_port, missing_service
 
+# Starts on a fresh port when the one picked was taken before nginx bound it.
+ATTEMPTS = 3
 TEMPLATE = Path(__file__).parents[2] / "deploy" / "nginx.conf.template"
 MAIN = Template("""\
 ${user}worker_processes 1;
@@ -60,9 +62,23 @@ def site_config(upstreams: Sequence[str], port: int, files_root: Path) -> str:
 @contextmanager
 def nginx(upstreams: Sequence[str], folder: Path, files_root: Path | None = None) -> Iterator[str]:
     """nginx on a free loopback port in front of two `host:port` upstreams; yield its URL."""
-    binary = nginx_binary()
     folder.mkdir(parents=True, exist_ok=True)
-    port = free_port()
+    # nginx binds its port itself, so another server may take a free one first:
+    # then it exits at once, and starts again on another.
+    for attempt in range(1, ATTEMPTS + 1):
+        port = free_port()
+        process, log = _start(upstreams, folder, files_root, port)
+        try:
+            if _wait_until_listening(process, folder, port, log, last=attempt == ATTEMPTS):
+                yield f"http://127.0.0.1:{port}"
+                return
+        finally:
+            _stop(process)
+
+
+def _start(
+    upstreams: Sequence[str], folder: Path, files_root: Path | None, port: int
+) -> tuple[subprocess.Popen[bytes], Path]:
     site = folder / "site.conf"
     site.write_text(site_config(upstreams, port, (files_root or folder).resolve()))
     # Run as root, nginx would hand its workers to `nobody`, who cannot enter
@@ -71,30 +87,42 @@ def nginx(upstreams: Sequence[str], folder: Path, files_root: Path | None = None
     main = folder / "nginx.conf"
     main.write_text(MAIN.substitute(user=user, folder=folder, site=site))
     log = folder / "error.log"
+    log.unlink(missing_ok=True)
+    (folder / "nginx.pid").unlink(missing_ok=True)
     directives = f"daemon off; pid {folder}/nginx.pid; error_log {log} warn;"
-    command = [binary, "-p", str(folder), "-e", str(log), "-c", str(main), "-g", directives]
+    command = [nginx_binary(), "-p", str(folder), "-e", str(log), "-c", str(main), "-g", directives]
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # noqa: S603
+    return process, log
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    process.terminate()
     try:
-        _wait_until_listening(process, port, log)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
 
 
-def _wait_until_listening(process: subprocess.Popen[bytes], port: int, log: Path) -> None:
+def _wait_until_listening(
+    process: subprocess.Popen[bytes], folder: Path, port: int, log: Path, *, last: bool
+) -> bool:
+    """True once nginx listens; False if its port was taken and another may be tried."""
+    # nginx writes its pid file after binding its ports: before that, whoever
+    # answers on the port is not nginx.
+    pid = folder / "nginx.pid"
     deadline = time.monotonic() + 10
     while True:
         if process.poll() is not None or time.monotonic() > deadline:
             errors = log.read_text() if log.exists() else ""
+            if "Address already in use" in errors and not last:
+                return False
             pytest.fail(f"nginx did not start (exit {process.returncode}):\n{errors}")
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-        except OSError:
-            time.sleep(0.01)
-        else:
-            return
+        if pid.exists():
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            except OSError:
+                pass
+            else:
+                return True
+        time.sleep(0.01)
