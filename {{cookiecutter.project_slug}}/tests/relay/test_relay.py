@@ -400,17 +400,15 @@ def test_a_path_cannot_climb_out_of_the_upstream_base(
     assert upstream[0].paths == before
 
 
-def down_at(settings: Settings, port: int) -> Settings:
-    return relay_settings(settings, f"http://relay-user:hunter2@127.0.0.1:{port}/base")
-
-
 def test_a_down_upstream_is_a_502_that_names_no_credentials(
     settings: Settings, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.WARNING)
-    with refused_port() as port, serve(create_app(down_at(settings, port))) as url:
-        response = httpx.get(f"{url}/relay/anything", timeout=5)
-        metrics = httpx.get(f"{url}/metrics").text
+    with refused_port() as port:
+        down = relay_settings(settings, f"http://relay-user:hunter2@127.0.0.1:{port}/base")
+        with serve(create_app(down)) as url:
+            response = httpx.get(f"{url}/relay/anything", timeout=5)
+            metrics = httpx.get(f"{url}/metrics").text
     assert response.status_code == 502
     assert response.json() == {"detail": "the upstream is unreachable"}
     assert 'relay_upstream_errors_total{error="ConnectError",stage="before_headers"} 1.0' in metrics

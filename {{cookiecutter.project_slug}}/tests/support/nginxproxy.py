@@ -22,6 +22,8 @@ from .localservers import free_port, missing_service
 
 # Starts on a fresh port when the one picked was taken before nginx bound it.
 ATTEMPTS = 3
+# In the test's folder: nginx's errors, and its pid, written once its ports are bound.
+ERROR_LOG, PID_FILE = "error.log", "nginx.pid"
 TEMPLATE = Path(__file__).parents[2] / "deploy" / "nginx.conf.template"
 MAIN = Template("""\
 ${user}worker_processes 1;
@@ -67,9 +69,9 @@ def nginx(upstreams: Sequence[str], folder: Path, files_root: Path | None = None
     # then it exits at once, and starts again on another.
     for attempt in range(1, ATTEMPTS + 1):
         port = free_port()
-        process, log = _start(upstreams, folder, files_root, port)
+        process = _start(upstreams, folder, files_root, port)
         try:
-            if _wait_until_listening(process, folder, port, log, last=attempt == ATTEMPTS):
+            if _wait_until_listening(process, folder, port, last=attempt == ATTEMPTS):
                 yield f"http://127.0.0.1:{port}"
                 return
         finally:
@@ -78,7 +80,7 @@ def nginx(upstreams: Sequence[str], folder: Path, files_root: Path | None = None
 
 def _start(
     upstreams: Sequence[str], folder: Path, files_root: Path | None, port: int
-) -> tuple[subprocess.Popen[bytes], Path]:
+) -> subprocess.Popen[bytes]:
     site = folder / "site.conf"
     site.write_text(site_config(upstreams, port, (files_root or folder).resolve()))
     # Run as root, nginx would hand its workers to `nobody`, who cannot enter
@@ -86,13 +88,12 @@ def _start(
     user = "user root;\n" if os.geteuid() == 0 else ""
     main = folder / "nginx.conf"
     main.write_text(MAIN.substitute(user=user, folder=folder, site=site))
-    log = folder / "error.log"
+    log, pid = folder / ERROR_LOG, folder / PID_FILE
     log.unlink(missing_ok=True)
-    (folder / "nginx.pid").unlink(missing_ok=True)
-    directives = f"daemon off; pid {folder}/nginx.pid; error_log {log} warn;"
+    pid.unlink(missing_ok=True)
+    directives = f"daemon off; pid {pid}; error_log {log} warn;"
     command = [nginx_binary(), "-p", str(folder), "-e", str(log), "-c", str(main), "-g", directives]
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # noqa: S603
-    return process, log
+    return subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # noqa: S603
 
 
 def _stop(process: subprocess.Popen[bytes]) -> None:
@@ -105,12 +106,12 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
 
 
 def _wait_until_listening(
-    process: subprocess.Popen[bytes], folder: Path, port: int, log: Path, *, last: bool
+    process: subprocess.Popen[bytes], folder: Path, port: int, *, last: bool
 ) -> bool:
     """True once nginx listens; False if its port was taken and another may be tried."""
     # nginx writes its pid file after binding its ports: before that, whoever
     # answers on the port is not nginx.
-    pid = folder / "nginx.pid"
+    log, pid = folder / ERROR_LOG, folder / PID_FILE
     deadline = time.monotonic() + 10
     while True:
         if process.poll() is not None or time.monotonic() > deadline:
