@@ -18,7 +18,7 @@ from {{ cookiecutter.package_name }}.settings import Settings
 from .support.databases import sqlite_url
 {% endif -%}
 from .support.localservers import not_run
-from .support.servers import Proxied, replicas_behind_nginx, serve
+from .support.servers import Proxied, long_lived_client, replicas_behind_nginx, serve
 from .support.settings import {% if cookiecutter.format_file %}FILES_DIR, {% endif %}make_settings
 {%- if plugins %}
 
@@ -94,6 +94,5 @@ def behind_nginx(
 
 @pytest.fixture(scope="session")
 def client(base_url: str) -> Iterator[httpx.Client]:
-    # One client for the session: each new one loads the CA bundle (~20 ms).
-    with httpx.Client(base_url=base_url, timeout=30) as http:
+    with long_lived_client(base_url, timeout=30) as http:
         yield http

@@ -47,7 +47,7 @@ from {{ cookiecutter.package_name }}.settings import Settings
 from tests.support.asgi import asgi_messages
 {% endif -%}
 from tests.support.nginxproxy import TEMPLATE
-from tests.support.servers import Proxied, replicas_behind_nginx
+from tests.support.servers import Proxied, long_lived_client, replicas_behind_nginx
 {%- if cookiecutter.format_sse %}
 from tests.support.settings import BROKER_TIMINGS, PUBLISH_TOKEN
 {%- endif %}
@@ -123,7 +123,7 @@ def proxied(settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Ite
 
 @pytest.fixture(scope="module")
 def http(proxied: Proxied) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=proxied.url, timeout=10) as client:
+    with long_lived_client(proxied.url) as client:
         yield client
 
 

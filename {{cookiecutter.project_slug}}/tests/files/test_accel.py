@@ -17,7 +17,7 @@ import pytest
 from {{ cookiecutter.package_name }}.app import create_app
 from {{ cookiecutter.package_name }}.settings import Settings
 
-from tests.support.servers import Proxied, replicas_behind_nginx
+from tests.support.servers import Proxied, long_lived_client, replicas_behind_nginx
 
 pytestmark = pytest.mark.services
 
@@ -47,7 +47,7 @@ def proxied(
 
 @pytest.fixture(scope="module")
 def http(proxied: Proxied) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=proxied.url, timeout=10) as client:
+    with long_lived_client(proxied.url) as client:
         yield client
 
 

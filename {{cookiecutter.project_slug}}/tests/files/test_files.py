@@ -20,7 +20,7 @@ from {{ cookiecutter.package_name }}.files.router import (
 from {{ cookiecutter.package_name }}.settings import Settings
 
 from tests.support.asgi import asgi_messages
-from tests.support.servers import serve
+from tests.support.servers import long_lived_client, serve
 
 SIZE = 256 * 1024
 DATA = os.urandom(SIZE)
@@ -59,8 +59,7 @@ def files_url(settings: Settings, root: Path) -> Iterator[str]:
 
 @pytest.fixture(scope="module")
 def http(files_url: str) -> Iterator[httpx.Client]:
-    # One client for the module: each new one loads the CA bundle (~20 ms).
-    with httpx.Client(base_url=files_url, timeout=10) as client:
+    with long_lived_client(files_url) as client:
         yield client
 
 

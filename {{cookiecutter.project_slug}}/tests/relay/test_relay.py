@@ -21,7 +21,7 @@ from {{ cookiecutter.package_name }}.app import create_app
 from {{ cookiecutter.package_name }}.relay.upstream import pick, request_headers
 from {{ cookiecutter.package_name }}.settings import Settings
 
-from tests.support.servers import serve
+from tests.support.servers import long_lived_client, serve
 
 PLAIN = b"relayed, never decoded on the way " * 2000
 GZIPPED = gzip.compress(PLAIN, mtime=0)
@@ -183,7 +183,7 @@ def relay_settings(settings: Settings, upstream_url: str, **changes: object) -> 
 def relay(settings: Settings, upstream: tuple[Upstream, str]) -> Iterator[httpx.Client]:
     with (
         serve(create_app(relay_settings(settings, upstream[1]))) as url,
-        httpx.Client(base_url=url, timeout=5) as client,
+        long_lived_client(url, timeout=5) as client,
     ):
         yield client
 
@@ -192,7 +192,7 @@ def relay(settings: Settings, upstream: tuple[Upstream, str]) -> Iterator[httpx.
 def impatient(settings: Settings, upstream: tuple[Upstream, str]) -> Iterator[httpx.Client]:
     """A relay that gives up on a silent upstream after SHORT_READ_TIMEOUT."""
     quick = relay_settings(settings, upstream[1], upstream_read_timeout=SHORT_READ_TIMEOUT)
-    with serve(create_app(quick)) as url, httpx.Client(base_url=url, timeout=5) as client:
+    with serve(create_app(quick)) as url, long_lived_client(url, timeout=5) as client:
         yield client
 
 
@@ -381,6 +381,17 @@ def test_a_client_that_leaves_before_the_upstream_answers_frees_the_connection_a
 def test_requests_share_the_pooled_connection(relay: httpx.Client) -> None:
     ports = {relay.get("/relay/echo/pool").json()["port"] for _ in range(3)}
     assert len(ports) == 1
+
+
+def test_an_idle_upstream_connection_is_dropped_after_the_keepalive(
+    settings: Settings, upstream: tuple[Upstream, str]
+) -> None:
+    brief = relay_settings(settings, upstream[1], upstream_keepalive_seconds=0.2)
+    with serve(create_app(brief)) as url, httpx.Client(base_url=url, timeout=5) as client:
+        first = client.get("/relay/echo/idle").json()["port"]
+        time.sleep(0.5)
+        # Past UPSTREAM_KEEPALIVE_SECONDS the pooled connection is gone: a new one is opened.
+        assert client.get("/relay/echo/idle").json()["port"] != first
 
 
 def test_an_upstream_silent_past_the_read_timeout_is_a_504(impatient: httpx.Client) -> None:

@@ -8,7 +8,7 @@ import pytest
 from {{ cookiecutter.package_name }}.app import create_app
 
 from ..support.databases import postgres_database, sqlite_url
-from ..support.servers import serve
+from ..support.servers import long_lived_client, serve
 from ..support.settings import make_settings
 
 BACKENDS = ("sqlite", pytest.param("postgres", marks=pytest.mark.services))
@@ -41,7 +41,7 @@ def fresh_postgres_url(postgres_server: str) -> Iterator[str]:
 def postgres_client(postgres_url: str) -> Iterator[httpx.Client]:
     """A client of the service reading the session's PostgreSQL database."""
     app = create_app(make_settings(database_url=postgres_url))
-    with serve(app) as url, httpx.Client(base_url=url, timeout=30) as http:
+    with serve(app) as url, long_lived_client(url, timeout=30) as http:
         yield http
 
 

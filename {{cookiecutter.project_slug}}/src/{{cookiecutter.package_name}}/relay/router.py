@@ -121,9 +121,14 @@ class Relay:
             write=settings.upstream_read_timeout,
             pool=settings.upstream_connect_timeout,
         )
+        # An idle connection is dropped before the upstream would close it: a
+        # request sent on a connection the upstream is closing meets a reset,
+        # which the client would get as a 502 (uvicorn closes after 5 s idle,
+        # gunicorn after 2 s, and httpx's default would keep it 5 s).
         limits = httpx.Limits(
             max_connections=settings.upstream_max_connections,
             max_keepalive_connections=settings.upstream_max_connections,
+            keepalive_expiry=settings.upstream_keepalive_seconds,
         )
         # trust_env=False: no proxy variables or .netrc change where requests go.
         # The client is shared by every caller, so it must keep nothing of one

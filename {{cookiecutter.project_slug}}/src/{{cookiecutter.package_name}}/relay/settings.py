@@ -7,7 +7,7 @@ from .upstream import UpstreamUrl
 
 
 class RelaySettings(BaseSettings):
-    """The upstream's base URL, its timeouts and its connection limit."""
+    """The upstream's base URL, its timeouts, and how many connections to keep how long."""
 
     upstream_url: UpstreamUrl = Field(
         default=HttpUrl("http://127.0.0.1:8000"),
@@ -32,4 +32,10 @@ class RelaySettings(BaseSettings):
         ge=1,
         le=10_000,
         description="Upstream connections open at once; further requests wait for one.",
+    )
+    upstream_keepalive_seconds: float = Field(
+        default=2.0,
+        gt=0,
+        le=300,
+        description="Seconds an idle upstream connection is kept; below the upstream's own limit.",
     )
