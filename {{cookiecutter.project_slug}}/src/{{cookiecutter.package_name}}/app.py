@@ -24,7 +24,7 @@ from . import TITLE
 from .core import log_format
 from .core.access import Access
 {%- if cookiecutter.compression != "none" %}
-from .core.compression import CompressionMiddleware, PayloadMeter
+from .core.compression import CompressionMiddleware
 {%- endif %}
 from .core.cors import add_cors
 from .core.docs import add_docs
@@ -32,7 +32,7 @@ from .core.feature import Feature
 from .core.limits import StreamSlots
 from .core.metrics import StreamMetrics, add_metrics
 from .core.observe import StreamObserver
-from .core.security_headers import SecurityHeadersMiddleware
+from .core.security_headers import SECURITY_HEADERS
 from .core.stream_log import log_stream
 {%- for name in features | sort %}
 from .{{ name }} import feature as {{ name }}
@@ -89,14 +89,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # Each middleware added wraps those before it: the last one added sees the request first.
 {%- if cookiecutter.compression != "none" %}
     if settings.compression != "none":
-        app.add_middleware(PayloadMeter)  # inside the compressor: bytes before compression
         app.add_middleware(CompressionMiddleware, level=settings.compression_level)
 {%- endif %}
     add_cors(app, settings.cors_origins)
-    app.add_middleware(SecurityHeadersMiddleware)
-    # Outermost, so it measures what goes on the wire and sees every response end.
+    # Outermost, so it measures what goes on the wire, sees every response end
+    # and gives every response its request id and security headers.
     app.add_middleware(
-        StreamObserver, on_start=[streams.started], on_end=[streams.ended, log_stream]
+        StreamObserver,
+        on_start=[streams.started],
+        on_end=[streams.ended, log_stream],
+        headers=SECURITY_HEADERS,
     )
     return app
 

@@ -58,7 +58,7 @@ _TOO_SLOW: Final = b"request not received in time"
 _LINGER_RESET: Final = struct.pack("ii", 1, 0)
 
 
-@dataclass
+@dataclass(slots=True)  # one per open connection
 class ConnectionState:
     """What the protocol tells the app about the connection a request came on."""
 
@@ -84,6 +84,11 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
     """uvicorn's httptools protocol, bounding request heads, request time and stalled writes."""
 
     limits: ClassVar[ServerLimitsSettings] = ServerLimitsSettings.model_construct()
+    # Slots, not the instance dict, for what this class adds: uvicorn's protocol
+    # sets 28 attributes, and past 30 CPython gives each instance a dict of its
+    # own instead of one sharing its keys with the others, ~1.5 KiB more for
+    # every open connection (BENCHMARKS.md, memory per idle subscriber).
+    __slots__ = ("_head_bytes", "_reading_head", "_receiving", "_socket", "_stalled", "_state")
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:  # noqa: ANN401 - uvicorn's own
         super().__init__(*args, **kwargs)
@@ -210,9 +215,13 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
         A response waiting on a client that reads nothing ends then, as if the
         client had left (uvicorn ends the request on the lost connection).
         """
+        if self.transport.is_closing():
+            return  # closed already (the client left): nothing is left to reset
         sock = self.transport.get_extra_info("socket")
         if sock is not None:
-            with suppress(OSError):  # closed already: abort alone
+            # Closed meanwhile: OSError, or ValueError from uvloop's socket
+            # object once the descriptor is gone. Then the abort alone.
+            with suppress(OSError, ValueError):
                 sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, _LINGER_RESET)
         self.transport.abort()
 

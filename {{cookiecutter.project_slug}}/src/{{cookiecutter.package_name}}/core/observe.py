@@ -5,12 +5,16 @@ headers; a stream's cost is everything after them. `StreamObserver` wraps the
 app's `send` and `receive` instead, so it sees the first body byte, every
 byte on the wire, the client leaving and the last message. When a response
 starts and when it has ended it hands its `StreamRecord` to its listeners
-(the metrics, the stream log). Routes add what only they know (the rows or events sent)
+(the metrics, the stream log). As the outermost wrapper of every response it
+also adds the headers each one carries: the request id, and the defaults it
+is given (`security_headers.SECURITY_HEADERS`) where the response set none of
+its own; a middleware of their own would be one more wrapper on each of a
+stream's sends. Routes add what only they know (the rows or events sent)
 to the record of their request through `stream_record`.
 """
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final, Literal
 
@@ -33,7 +37,9 @@ OUTCOMES: Final[tuple[Outcome, ...]] = (
 _RECORD: Final = "{{ cookiecutter.package_name }}.stream"
 
 
-@dataclass(eq=False)  # one record per response: compared, and hashed, by identity
+# One record per response: compared, and hashed, by identity. Slots: one is
+# kept for every open stream, and a dict of its ~20 fields would be most of it.
+@dataclass(eq=False, slots=True)
 class StreamRecord:
     """One response, from its request's arrival to its last byte (or its end otherwise)."""
 
@@ -108,11 +114,19 @@ class StreamObserver:
     """Measure each HTTP response at the send level, telling listeners when it starts and ends."""
 
     def __init__(
-        self, app: ASGIApp, *, on_start: Sequence[Listener], on_end: Sequence[Listener]
+        self,
+        app: ASGIApp,
+        *,
+        on_start: Sequence[Listener],
+        on_end: Sequence[Listener],
+        headers: Mapping[str, str],
     ) -> None:
         self.app = app
         self.on_start = tuple(on_start)
         self.on_end = tuple(on_end)
+        self.headers = tuple(
+            (name.lower().encode(), value.encode()) for name, value in headers.items()
+        )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Serve the request; note every message of its response on the way out."""
@@ -127,7 +141,7 @@ class StreamObserver:
             request_id=request_id(scope),
         )
         scope[_RECORD] = record
-        watch = _Watch(record, scope, receive, send, self.on_start)
+        watch = _Watch(record, scope, receive, send, self)
         try:
             await self.app(scope, watch.receive, watch.send)
         except BaseException:
@@ -147,20 +161,23 @@ class StreamObserver:
 class _Watch:
     """One request's `receive` and `send`, noting in its record what passes."""
 
+    __slots__ = ("_defaults", "_id_header", "_on_start", "_receive", "_record", "_scope", "_send")
+
     def __init__(
         self,
         record: StreamRecord,
         scope: Scope,
         receive: Receive,
         send: Send,
-        on_start: Sequence[Listener],
+        observer: StreamObserver,
     ) -> None:
         self._record = record
         self._scope = scope
         self._receive = receive
         self._send = send
-        self._on_start = on_start
+        self._on_start = observer.on_start
         self._id_header = (b"x-request-id", record.request_id.encode())
+        self._defaults = observer.headers
 
     async def receive(self) -> Message:
         """The client's next message; a disconnect before the end means it left."""
@@ -175,7 +192,10 @@ class _Watch:
         if message["type"] == "http.response.start":
             record.status = message["status"]
             record.endpoint = _endpoint(self._scope)
-            message = {**message, "headers": [*message.get("headers", ()), self._id_header]}
+            headers = [*message.get("headers", ()), self._id_header]
+            present = {name.lower() for name, _ in headers}
+            headers += [header for header in self._defaults if header[0] not in present]
+            message = {**message, "headers": headers}
             for listener in self._on_start:
                 listener(record)
         elif message["type"] == "http.response.body":
