@@ -2,11 +2,8 @@
 
 import asyncio
 import json
-import os
 import signal
 import socket
-import subprocess
-import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -20,13 +17,12 @@ from fastapi import FastAPI
 from prometheus_client.parser import text_string_to_metric_families
 from pydantic import SecretStr
 
-import {{ cookiecutter.package_name }}
 from {{ cookiecutter.package_name }}.app import create_app
 from {{ cookiecutter.package_name }}.events.hub import RESET_EVENT, EventHub
 from {{ cookiecutter.package_name }}.events.router import MAX_EVENT_BYTES
 from {{ cookiecutter.package_name }}.settings import Settings
 
-from tests.support.localservers import listening_socket
+from tests.events.server_process import environment_without_settings, uvicorn_process
 from tests.support.servers import serve
 from tests.support.settings import BROKER_TIMINGS, EVENT_SETTINGS, PUBLISH_TOKEN, make_settings
 from tests.support.ssewire import ChunkedResponse, Event, EventStreamParser, raw_stream
@@ -442,49 +438,29 @@ def test_sigterm_ends_open_streams_and_the_server_exits_promptly(
     tmp_path: Path, hub_kind: str, request: pytest.FixtureRequest
 ) -> None:
     """A real uvicorn process: it would wait for the open stream without limit."""
-    source = Path({{ cookiecutter.package_name }}.__file__).parents[1]
-    # None of the service's settings from this environment: the defaults, in tmp_path.
-    environment = {
-        name: value
-        for name, value in os.environ.items()
-        if name.lower() not in Settings.model_fields
-    }
+    environment = environment_without_settings()
     if hub_kind == "redis":
         new_key: Callable[[], str] = request.getfixturevalue("new_stream_key")
         environment["BROKER_URL"] = request.getfixturevalue("redis_url")
         environment["SSE_STREAM"] = new_key()
-    # The server inherits a bound socket: no other test's server can take its port.
-    with listening_socket() as listener:
-        port = listener.getsockname()[1]
-        command = [
-            sys.executable, "-m", "uvicorn", "{{ cookiecutter.package_name }}.main:app",
-            "--app-dir", str(source), "--fd", str(listener.fileno()),
-        ]  # fmt: skip
-        server = subprocess.Popen(  # noqa: S603 - a fixed command line
-            command, cwd=tmp_path, env=environment, stderr=subprocess.PIPE, text=True,
-            pass_fds=(listener.fileno(),),
-        )  # fmt: skip
-    try:
-        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=5) as client:
+    with uvicorn_process(tmp_path, environment) as server:
+        with httpx.Client(base_url=server.url, timeout=5) as client:
             wait_for(lambda: _answers(client), seconds=20)
             with open_stream(client) as stream:
-                server.send_signal(signal.SIGTERM)
+                server.process.send_signal(signal.SIGTERM)
                 signalled = time.monotonic()
                 # Ends cleanly: httpx raises if the body is cut off mid-stream.
                 stream.read_to_end()
                 ended = time.monotonic() - signalled
-        server.wait(timeout=10)
+        server.process.wait(timeout=10)
         exited = time.monotonic() - signalled
-    finally:
-        server.kill()
-        _, log = server.communicate()
     assert ended < 10
     assert exited < 10
-    assert server.returncode in {0, -signal.SIGTERM}
-    assert "Application shutdown complete" in log
+    assert server.process.returncode in {0, -signal.SIGTERM}
+    assert "Application shutdown complete" in server.log
     # The reader task ended with the app: nothing was left pending or failed.
-    assert "Task was destroyed" not in log
-    assert "Traceback" not in log
+    assert "Task was destroyed" not in server.log
+    assert "Traceback" not in server.log
 
 
 def _answers(client: httpx.Client) -> bool:

@@ -4,10 +4,7 @@ The supervisor passes SIGTERM on to each worker; each worker's app must end its
 own open event streams (see core/shutdown.py), or the tree would never exit.
 """
 
-import os
 import signal
-import subprocess
-import sys
 import time
 from contextlib import ExitStack
 from pathlib import Path
@@ -15,10 +12,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-import {{ cookiecutter.package_name }}
-from {{ cookiecutter.package_name }}.settings import Settings
-
-from tests.support.localservers import listening_socket
+from tests.events.server_process import environment_without_settings, uvicorn_process
 from tests.support.settings import PUBLISH_TOKEN
 from tests.support.ssewire import RawStream, raw_stream
 
@@ -53,28 +47,9 @@ def answers(base_url: str) -> bool:
 
 
 def test_sigterm_ends_the_streams_of_every_worker_and_the_tree_exits(tmp_path: Path) -> None:
-    source = Path({{ cookiecutter.package_name }}.__file__).parents[1]
-    # None of the service's settings from this environment: the defaults, in tmp_path.
-    environment = {
-        name: value
-        for name, value in os.environ.items()
-        if name.lower() not in Settings.model_fields and name != "WEB_CONCURRENCY"
-    }
-    environment["PUBLISH_TOKEN"] = PUBLISH_TOKEN
-    # The supervisor inherits a bound socket: no other test's server can take its port.
-    with listening_socket() as listener:
-        port = listener.getsockname()[1]
-        base_url = f"http://127.0.0.1:{port}"
-        command = [
-            sys.executable, "-m", "uvicorn", "{{ cookiecutter.package_name }}.main:app",
-            "--app-dir", str(source), "--fd", str(listener.fileno()),
-            "--workers", str(WORKERS),
-        ]  # fmt: skip
-        supervisor = subprocess.Popen(  # noqa: S603 - a fixed command line
-            command, cwd=tmp_path, env=environment, stderr=subprocess.PIPE, text=True,
-            pass_fds=(listener.fileno(),),
-        )  # fmt: skip
-    try:
+    environment = environment_without_settings(PUBLISH_TOKEN=PUBLISH_TOKEN)
+    with uvicorn_process(tmp_path, environment, "--workers", str(WORKERS)) as supervisor:
+        base_url = supervisor.url
         deadline = time.monotonic() + 30
         while not answers(base_url):
             assert time.monotonic() < deadline, "the workers did not start"
@@ -86,20 +61,17 @@ def test_sigterm_ends_the_streams_of_every_worker_and_the_tree_exits(tmp_path: P
             while not any(0 < streams_per_worker(base_url) < len(streams) for _ in range(4)):
                 assert len(streams) < MAX_STREAMS, "every stream landed on one worker"
                 streams.append(stack.enter_context(raw_stream(base_url)))
-            supervisor.send_signal(signal.SIGTERM)
+            supervisor.process.send_signal(signal.SIGTERM)
             signalled = time.monotonic()
             for stream in streams:
                 read_to_end(stream)
             ended = time.monotonic() - signalled
         # The supervisor exits only once it has joined every worker.
-        supervisor.wait(timeout=10)
+        supervisor.process.wait(timeout=10)
         exited = time.monotonic() - signalled
-    finally:
-        supervisor.kill()
-        _, log = supervisor.communicate()
     assert ended < 10
     assert exited < 10
-    assert supervisor.returncode == 0, log
-    assert log.count("Application shutdown complete") == WORKERS
+    assert supervisor.process.returncode == 0, supervisor.log
+    assert supervisor.log.count("Application shutdown complete") == WORKERS
     # Each stream's log line says why it ended.
-    assert log.count('"GET /events" 200 shutdown') == len(streams), log
+    assert supervisor.log.count('"GET /events" 200 shutdown') == len(streams), supervisor.log
