@@ -85,9 +85,9 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
 
     limits: ClassVar[ServerLimitsSettings] = ServerLimitsSettings.model_construct()
     # Slots, not the instance dict, for what this class adds: uvicorn's protocol
-    # sets 28 attributes, and past 30 CPython gives each instance a dict of its
-    # own instead of one sharing its keys with the others, ~1.5 KiB more for
-    # every open connection (BENCHMARKS.md, memory per idle subscriber).
+    # sets 28 attributes (0.54), and past 30 CPython gives each instance a dict
+    # of its own instead of one sharing its keys with the others: more memory
+    # for every open connection (BENCHMARKS.md, memory per idle subscriber).
     __slots__ = ("_head_bytes", "_reading_head", "_receiving", "_socket", "_stalled", "_state")
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:  # noqa: ANN401 - uvicorn's own
