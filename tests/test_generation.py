@@ -101,6 +101,18 @@ def test_the_default_render_has_no_import_cycle(tmp_path: Path) -> None:
     assert import_cycles(render(tmp_path)) == []
 
 
+def test_the_default_renders_test_ids_are_the_same_in_every_run(tmp_path: Path) -> None:
+    # No random value in an id: `pytest --lf` finds a failed test again, CI
+    # reports line up run to run, and pytest-xdist's workers collect alike.
+    project = render(tmp_path)
+    collect = [sys.executable, "-m", "pytest", "--collect-only", "-q", "-p", "no:cacheprovider"]
+    runs = [run(collect, cwd=project) for _ in range(2)]
+    assert runs[0].returncode == 0, runs[0].stdout[-3000:] + runs[0].stderr[-3000:]
+    first, second = ([line for line in each.stdout.splitlines() if "::" in line] for each in runs)
+    assert len(first) > 100
+    assert first == second
+
+
 @pytest.mark.parametrize(
     "context",
     [answers(("csv",), "none"), answers(("sse",), "br"), answers(("file", "relay"), "zstd")],

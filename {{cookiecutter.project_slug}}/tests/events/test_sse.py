@@ -143,8 +143,8 @@ def test_a_reply_says_which_id_and_how_many_streams(hub: EventHub, http: httpx.C
         ("Basic dXNlcjpwYXNz", 401),
         ("Bearer", 401),
         ("Bearer not-the-token-at-all-0123", 403),
-        (f"Bearer {PUBLISH_TOKEN}x", 403),
-        (f"bearer {PUBLISH_TOKEN}", 202),
+        pytest.param(f"Bearer {PUBLISH_TOKEN}x", 403, id="Bearer <the token>x-403"),
+        pytest.param(f"bearer {PUBLISH_TOKEN}", 202, id="bearer <the token>-202"),
     ],
 )
 def test_publishing_needs_the_publish_token(
