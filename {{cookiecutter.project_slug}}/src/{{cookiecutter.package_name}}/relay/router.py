@@ -123,8 +123,8 @@ class Relay:
         )
         # An idle connection is dropped before the upstream would close it: a
         # request sent on a connection the upstream is closing meets a reset,
-        # which the client would get as a 502 (uvicorn closes after 5 s idle,
-        # gunicorn after 2 s, and httpx's default would keep it 5 s).
+        # which the client would get as a 502 (uvicorn closes one after 5 s
+        # idle, gunicorn after 2 s; httpx's default would keep it 5 s).
         limits = httpx.Limits(
             max_connections=settings.upstream_max_connections,
             max_keepalive_connections=settings.upstream_max_connections,

@@ -34,7 +34,7 @@ class RelaySettings(BaseSettings):
         description="Upstream connections open at once; further requests wait for one.",
     )
     upstream_keepalive_seconds: float = Field(
-        default=2.0,
+        default=1.0,
         gt=0,
         le=300,
         description="Seconds an idle upstream connection is kept; below the upstream's own limit.",
