@@ -161,7 +161,7 @@ class StreamObserver:
 class _Watch:
     """One request's `receive` and `send`, noting in its record what passes."""
 
-    __slots__ = ("_defaults", "_id_header", "_on_start", "_receive", "_record", "_scope", "_send")
+    __slots__ = ("_id_header", "_observer", "_receive", "_record", "_scope", "_send")
 
     def __init__(
         self,
@@ -175,9 +175,8 @@ class _Watch:
         self._scope = scope
         self._receive = receive
         self._send = send
-        self._on_start = observer.on_start
+        self._observer = observer
         self._id_header = (b"x-request-id", record.request_id.encode())
-        self._defaults = observer.headers
 
     async def receive(self) -> Message:
         """The client's next message; a disconnect before the end means it left."""
@@ -194,9 +193,9 @@ class _Watch:
             record.endpoint = _endpoint(self._scope)
             headers = [*message.get("headers", ()), self._id_header]
             present = {name.lower() for name, _ in headers}
-            headers += [header for header in self._defaults if header[0] not in present]
+            headers += [header for header in self._observer.headers if header[0] not in present]
             message = {**message, "headers": headers}
-            for listener in self._on_start:
+            for listener in self._observer.on_start:
                 listener(record)
         elif message["type"] == "http.response.body":
             body = message.get("body", b"")
